@@ -1,0 +1,7 @@
+"""oss20: an open tick-data platform for DTN IQFeed users.
+
+The library collects ticks from IQFeed (or the bundled IQFeed-protocol simulator), validates,
+stores and bars them. Everything here is usable from Jupyter; dashboards and jobs build on it.
+"""
+
+__version__ = "0.1.0"

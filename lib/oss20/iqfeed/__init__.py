@@ -1,0 +1,1 @@
+"""The IQFeed wire protocol: pure parsing and formatting, an asyncio client, and a simulator."""

@@ -1,0 +1,73 @@
+"""Tick, Level 1 update and bar columns with their dtypes: the one place that names them.
+
+Every frame that crosses a module boundary (client -> validation -> storage -> bars) carries
+exactly these columns in this order. Timestamps are exchange-local (America/New_York), ns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TZ = "America/New_York"
+TIMESTAMP = pd.DatetimeTZDtype("ns", TZ)
+
+TICK_COLUMNS: dict[str, object] = {
+    "timestamp": TIMESTAMP,  # trade time, microsecond resolution
+    "symbol": object,
+    "tick_id": np.int64,  # sequence per market center and day
+    "market_center": np.int16,
+    "price": np.float64,
+    "size": np.int64,
+    "total_volume": np.int64,  # feed's cumulative day volume after this trade
+    "bid": np.float64,  # quote at the time of the trade
+    "ask": np.float64,
+    "basis": object,  # C regular, E extended hours, O other (not counted in last)
+    "conditions": object,  # concatenated two-hex-digit trade condition codes
+    "aggressor": np.int8,  # 0 unknown, 1 buy, 2 sell
+}
+"""A trade with the quote at its time: what IQFeed tick history returns, and the stored unit."""
+
+TICK_IDENTITY = ("symbol", "market_center", "tick_id")
+"""With the trading day, what makes a tick unique (TickIDs are per market center)."""
+
+LEVEL1_COLUMNS: dict[str, object] = {
+    **TICK_COLUMNS,
+    "bid_size": np.int64,
+    "ask_size": np.int64,
+    "open": np.float64,
+    "high": np.float64,
+    "low": np.float64,
+    "close": np.float64,
+    "contents": object,  # IQFeed Message Contents: C/E/O trade, b bid, a ask, ...
+}
+"""A Level 1 update (Q message): the symbol's full state after one trade or quote change."""
+
+BAR_COLUMNS: dict[str, object] = {
+    "timestamp": TIMESTAMP,  # bar start
+    "symbol": object,
+    "open": np.float64,
+    "high": np.float64,
+    "low": np.float64,
+    "close": np.float64,
+    "volume": np.int64,
+    "trades": np.int64,
+}
+"""An interval, daily or information-driven bar."""
+
+
+def empty_frame(columns: dict[str, object]) -> pd.DataFrame:
+    """An empty frame with the given columns and dtypes."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
+
+def conform(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """Return ``frame`` with exactly ``columns``, in order and with their dtypes.
+
+    Raises KeyError naming the missing columns rather than inventing values.
+    """
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise KeyError(f"frame lacks columns {missing}; expected {list(columns)}")
+    out = frame.loc[:, list(columns)]
+    return out.astype({name: dtype for name, dtype in columns.items() if out[name].dtype != dtype})
