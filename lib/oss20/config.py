@@ -21,8 +21,12 @@ class Settings(param.Parameterized):
 
     data_dir = param.String(default="./data", doc="Root of embedded storage (LMDB, SQLite, journal).")
     arctic_uri = param.String(default="", doc="ArcticDB URI; empty means lmdb://<data_dir>/arctic.")
-    catalog_url = param.String(default="", doc="postgresql://... or sqlite:///path; empty means SQLite in data_dir.")
-    redis_url = param.String(default="", doc="redis://host:port/db; empty means the in-process bus and cache.")
+    catalog_url = param.String(
+        default="", doc="postgresql://... or sqlite:///path; empty means SQLite in data_dir."
+    )
+    redis_url = param.String(
+        default="", doc="redis://host:port/db; empty means the in-process bus and cache."
+    )
     iqfeed_host = param.String(default="127.0.0.1", doc="IQConnect (or simulator) host.")
     level1_port = param.Integer(default=5009, bounds=(0, 65535), doc="Level 1 streaming port.")
     lookup_port = param.Integer(default=9100, bounds=(0, 65535), doc="Lookup and history port.")
@@ -61,9 +65,7 @@ class Settings(param.Parameterized):
 
     def __repr__(self) -> str:
         shown = {
-            name: _mask(str(getattr(self, name)))
-            for name in self.param.objects("existing")
-            if name != "name"
+            name: _mask(str(getattr(self, name))) for name in self.param.objects("existing") if name != "name"
         }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 

@@ -1,0 +1,34 @@
+# The two commands a new user runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test test-fast bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/oss20 demo
+
+test: $(STAMP)
+	$(BIN)/ruff check lib app jobs tests bench
+	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_parse.py
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check lib app jobs tests bench
+	$(BIN)/ruff check lib app jobs tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,182 @@
+"""The `oss20` command line: simulate, demo (more verbs arrive with collection, bars and backfill)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from oss20 import calendar
+from oss20.config import Settings
+
+app = typer.Typer(help="oss20: an open tick-data platform for DTN IQFeed users.", no_args_is_help=True)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _symbols(text: str | None) -> tuple[str, ...]:
+    from oss20.market import UNIVERSE
+    from oss20.symbols import validate_symbol
+
+    if not text:
+        return ()
+    try:
+        symbols = tuple(validate_symbol(s) for s in text.split(",") if s.strip())
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    unknown = [s for s in symbols if s not in UNIVERSE]
+    if unknown:
+        raise typer.BadParameter(
+            f"not in the simulated universe: {', '.join(unknown)}; known: {', '.join(UNIVERSE)}"
+        )
+    return symbols
+
+
+def _day(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        day = calendar.to_date(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if not calendar.is_session(day):
+        raise typer.BadParameter(f"{day} is not an NYSE trading day")
+    return day
+
+
+def _time(text: str | None) -> dt.time | None:
+    if text is None:
+        return None
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a time of day: {text!r}; expected HH:MM or HH:MM:SS") from None
+
+
+@app.command()
+def simulate(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    level1_port: Annotated[int, typer.Option(help="Level 1 port (0 picks a free one).")] = 5009,
+    history_port: Annotated[int, typer.Option(help="Lookup/history port.")] = 9100,
+    admin_port: Annotated[int, typer.Option(help="Admin port.")] = 9300,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per second; 0 is a firehose.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Market seed: same seed, same ticks.")] = 7,
+    day: Annotated[
+        str | None, typer.Option(help="Trading day to play (default: the latest session).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Simulated time of day to start at (default 09:30).")
+    ] = None,
+    symbols: Annotated[
+        str | None, typer.Option(help="Comma-separated symbols (default: the whole universe).")
+    ] = None,
+    activity: Annotated[float, typer.Option(help="Scale of trading activity (1.0 realistic).")] = 1.0,
+    drop_every: Annotated[float, typer.Option(help="Fault: drop Level 1 connections every N seconds.")] = 0.0,
+    stall_every: Annotated[
+        float, typer.Option(help="Fault: stall the Level 1 stream every N seconds.")
+    ] = 0.0,
+    stall_seconds: Annotated[float, typer.Option(help="Fault: how long each stall lasts.")] = 3.0,
+    duplicate_rate: Annotated[float, typer.Option(help="Fault: share of lines sent twice.")] = 0.0,
+    reorder_rate: Annotated[float, typer.Option(help="Fault: share of lines swapped with the next.")] = 0.0,
+    bad_price_rate: Annotated[float, typer.Option(help="Fault: share of lines with a negative price.")] = 0.0,
+    malformed_rate: Annotated[float, typer.Option(help="Fault: share of lines cut short with junk.")] = 0.0,
+    dump: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            help="Write SYMBOL DAY's ground-truth ticks as CSV to stdout and exit.", metavar="SYMBOL DAY"
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
+) -> None:
+    """Run the IQFeed-protocol simulator (an IQConnect stand-in) on loopback."""
+    from oss20.iqfeed.faults import FaultPlan
+    from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+    from oss20.market import Market
+
+    _setup_logging(log_level)
+    if dump is not None:
+        symbol, when = _symbols(dump[0])[0], _day(dump[1])
+        Market(seed=seed, activity=activity).ticks(symbol, when).to_csv(sys.stdout, index=False)
+        return
+    try:
+        faults = FaultPlan(
+            duplicate_rate,
+            reorder_rate,
+            bad_price_rate,
+            malformed_rate,
+            drop_every,
+            stall_every,
+            stall_seconds,
+        )
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    config = SimulatorConfig(
+        host=host,
+        level1_port=level1_port,
+        lookup_port=history_port,
+        admin_port=admin_port,
+        day=_day(day),
+        start=_time(start),
+        speed=speed,
+        seed=seed,
+        activity=activity,
+        symbols=_symbols(symbols),
+        faults=faults,
+    )
+    try:
+        asyncio.run(Simulator(config).serve())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def demo(
+    symbols: Annotated[str, typer.Option(help="Watchlist.")] = "AAPL,MSFT,NVDA,AMZN,TSLA,SPY,QQQ,JPM,XOM,KO",
+    speed: Annotated[float, typer.Option(help="Simulated seconds per second.")] = 1.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after N seconds (default: until Ctrl-C).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """Start the simulator and watch the watchlist live in a terminal table."""
+    from oss20.iqfeed.client import Endpoint, Level1Stream
+    from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+    from oss20.terminal import watch_live
+
+    _setup_logging(log_level)
+    settings = Settings.from_env()
+    watchlist = list(_symbols(symbols))
+    config = SimulatorConfig(
+        host=settings.iqfeed_host,
+        level1_port=settings.level1_port,
+        lookup_port=settings.lookup_port,
+        admin_port=settings.admin_port,
+        speed=speed,
+    )
+    with Simulator(config).running() as sim:
+        endpoint = Endpoint(
+            settings.iqfeed_host, sim.ports["level1"], sim.ports["lookup"], sim.ports["admin"]
+        )
+
+        async def run() -> None:
+            async with Level1Stream(endpoint) as stream:
+                await watch_live(stream, watchlist, duration)
+
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,216 @@
+"""Client against simulator over real loopback sockets: live ticks, history and the market agree."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pandas as pd
+import pytest
+from oss20.iqfeed.client import HistoryClient, InvalidSymbol, Level1Stream, admin_stats
+from oss20.iqfeed.faults import FaultPlan
+from oss20.iqfeed.simulator import Simulator
+from oss20.market import Market
+from oss20.schema import TICK_COLUMNS
+
+from tests.conftest import DAY, endpoint, simulator
+
+pytestmark = pytest.mark.integration
+SYMBOLS = ("AAPL", "MSFT", "KO")
+IDENTITY = ["symbol", "market_center", "tick_id"]
+
+
+async def collect_live(sim: Simulator, stream: Level1Stream, until_quiet: float = 0.5) -> pd.DataFrame:
+    """Read trades until the simulated day is over and the socket has been quiet a moment."""
+    frames = []
+    quiet_since = None
+    async for batch in stream.batches():
+        frames.append(batch.trades())
+        if sim.clock.finished:
+            quiet_since = quiet_since or time.monotonic()
+        if quiet_since and time.monotonic() - quiet_since > until_quiet:
+            break
+    return pd.concat(frames, ignore_index=True)
+
+
+def truth(market: Market, symbols: tuple[str, ...], after: pd.Timestamp) -> pd.DataFrame:
+    frames = [market.ticks(s, DAY) for s in symbols]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[frame["timestamp"] > after]
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["symbol", "timestamp", *IDENTITY]).reset_index(drop=True)[list(TICK_COLUMNS)]
+
+
+def test_live_trades_equal_the_market_and_history(market: Market) -> None:
+    sim = simulator(market, speed=0, start=dt.time(9, 0), paused=True, firehose_step=30.0)
+    with sim.running():
+
+        async def run() -> tuple[pd.DataFrame, pd.DataFrame]:
+            async with Level1Stream(endpoint(sim), stall_after=5) as stream:
+                await stream.watch(*SYMBOLS)
+                await asyncio.sleep(0.2)
+                sim.resume()
+                live = await collect_live(sim, stream)
+            async with HistoryClient(endpoint(sim)) as history:
+                parts = await asyncio.gather(
+                    *(history.ticks(s, "2025-01-02 09:00:00.000001", "2025-01-02 20:00") for s in SYMBOLS)
+                )
+            return live, pd.concat(parts, ignore_index=True)
+
+        live, history = asyncio.run(run())
+    expected = canonical(truth(market, SYMBOLS, pd.Timestamp("2025-01-02 09:00", tz="America/New_York")))
+    assert len(expected) > 1000
+    pd.testing.assert_frame_equal(canonical(live), expected)
+    pd.testing.assert_frame_equal(canonical(history), expected)
+
+
+def test_reconnect_after_drops_loses_nothing_history_cannot_restore(market: Market) -> None:
+    sim = simulator(market, speed=3000, start=dt.time(9, 30), paused=True)
+    start = pd.Timestamp("2025-01-02 09:30", tz="America/New_York")
+    end = pd.Timestamp("2025-01-02 12:00", tz="America/New_York")
+    with sim.running():
+
+        async def run() -> tuple[pd.DataFrame, list]:
+            frames = []
+            async with Level1Stream(endpoint(sim), backoff=(0.05, 0.2)) as stream:
+                await stream.watch(*SYMBOLS)
+                await asyncio.sleep(0.2)
+                sim.resume()
+                drops = [start + pd.Timedelta(minutes=m) for m in (40, 95)]
+                async for batch in stream.batches():
+                    frames.append(batch.trades())
+                    if drops and sim.now >= drops[0]:
+                        drops.pop(0)
+                        sim.drop_connections()
+                    if sim.now >= end:
+                        sim.pause()
+                        break
+                outages = stream.outages
+            live = pd.concat(frames, ignore_index=True)
+            async with HistoryClient(endpoint(sim)) as history:
+                for outage in outages:
+                    for symbol in SYMBOLS:
+                        since = outage.last_trade.get(symbol, start)
+                        frames.append(await history.ticks(symbol, since, sim.now))
+            return pd.concat(frames, ignore_index=True), outages
+
+        merged, outages = asyncio.run(run())
+        now = sim.now
+    assert len(outages) >= 2
+    restored = merged.drop_duplicates(["symbol", *IDENTITY[1:]])
+    expected = truth(market, SYMBOLS, start)
+    expected = expected[expected["timestamp"] <= now]
+    pd.testing.assert_frame_equal(canonical(restored), canonical(expected))
+
+
+def test_history_requests_of_every_kind(finished_sim: Simulator, market: Market) -> None:
+    async def run() -> dict[str, pd.DataFrame]:
+        async with HistoryClient(endpoint(finished_sim)) as h:
+            return {
+                "last": await h.last_ticks("AAPL", 50),
+                "days": await h.tick_days("KO", 1),
+                "bars": await h.interval_bars("AAPL", 60, "2025-01-02 09:30", "2025-01-02 16:00"),
+                "daily": await h.daily("AAPL", "2024-12-20", "2025-01-02"),
+                "old": await h.ticks("AAPL", "2024-03-01", "2024-03-05"),
+            }
+
+    got = asyncio.run(run())
+    ticks = market.ticks("AAPL", DAY)
+    pd.testing.assert_frame_equal(got["last"].reset_index(drop=True), ticks.iloc[-50:].reset_index(drop=True))
+    assert len(got["days"]) == len(market.ticks("KO", DAY))
+    bars = market.interval_bars("AAPL", DAY, 60)
+    regular = bars[
+        (bars["timestamp"] >= "2025-01-02 09:30-05:00") & (bars["timestamp"] <= "2025-01-02 16:00-05:00")
+    ]
+    assert got["bars"]["close"].tolist() == regular["close"].tolist()
+    assert got["bars"]["volume"].sum() == regular["volume"].sum()
+    daily = market.daily("AAPL", "2024-12-20", "2025-01-02")
+    assert got["daily"]["close"].tolist() == daily["close"].tolist()
+    assert got["daily"]["volume"].tolist() == daily["volume"].tolist()
+    assert got["old"].empty, "ticks older than ~180 days answer !NO_DATA!, which is an empty frame"
+
+
+def test_invalid_symbols_get_iqfeeds_replies(finished_sim: Simulator) -> None:
+    async def run() -> set[str]:
+        async with HistoryClient(endpoint(finished_sim)) as h:
+            with pytest.raises(InvalidSymbol, match="ZZZZQ"):
+                await h.last_ticks("ZZZZQ", 10)
+        async with Level1Stream(endpoint(finished_sim)) as stream:
+            await stream.watch("ZZZZQ", "AAPL")
+            async for _ in stream.batches():
+                if stream.unknown:
+                    break
+            return stream.unknown
+
+    assert asyncio.run(run()) == {"ZZZZQ"}
+
+
+def test_throttled_history_is_retried_until_answered(market: Market) -> None:
+    sim = simulator(market, start=dt.time(20, 0), history_rate=5.0, history_burst=2)
+    with sim.running():
+
+        async def run() -> list[pd.DataFrame]:
+            async with HistoryClient(endpoint(sim), rate=1000.0, retries=10) as h:
+                return await asyncio.gather(*(h.last_ticks("KO", 5) for _ in range(8)))
+
+        replies = asyncio.run(run())
+    assert all(len(r) == 5 for r in replies)
+
+
+def test_malformed_and_faulty_lines_are_kept_aside_and_the_stream_goes_on(market: Market) -> None:
+    plan = FaultPlan(malformed_rate=0.02, duplicate_rate=0.01)
+    sim = simulator(market, speed=0, start=dt.time(9, 30), paused=True, faults=plan)
+    with sim.running():
+
+        async def run() -> tuple[pd.DataFrame, Level1Stream]:
+            async with Level1Stream(endpoint(sim)) as stream:
+                await stream.watch("AAPL")
+                await asyncio.sleep(0.2)
+                sim.resume()
+                return await collect_live(sim, stream), stream
+
+        live, stream = asyncio.run(run())
+    expected = truth(market, ("AAPL",), pd.Timestamp("2025-01-02 09:30", tz="America/New_York"))
+    assert stream.stats.malformed > 10 and len(stream.malformed) == stream.stats.malformed
+    assert all(m.reason for m in stream.malformed)
+    unique = live.drop_duplicates(IDENTITY)
+    assert len(live) > len(unique), "duplicated lines arrive twice; tier-1 validation removes them"
+    assert 0.95 * len(expected) < len(unique) < len(expected)
+    assert unique.merge(expected, how="left", indicator=True)["_merge"].eq("both").all()
+
+
+def test_stall_is_detected_and_the_stream_resumes(market: Market) -> None:
+    sim = simulator(market, speed=30, start=dt.time(10, 0))
+    with sim.running():
+
+        async def run() -> Level1Stream:
+            async with Level1Stream(endpoint(sim), stall_after=0.5, backoff=(0.05, 0.1)) as stream:
+                await stream.watch("AAPL")
+                stalled_at = None
+                async for batch in stream.batches():
+                    if stalled_at is None and len(batch.updates):
+                        sim.stall(1.5)
+                        stalled_at = time.monotonic()
+                    if stream.stats.reconnects and len(batch.updates) and time.monotonic() - stalled_at > 1.5:
+                        return stream
+            raise AssertionError("stream ended")
+
+        stream = asyncio.run(asyncio.wait_for(run(), 30))
+    assert stream.stats.stalls >= 1 and stream.stats.reconnects >= 1
+    assert stream.outages[0].reason == "stall"
+
+
+def test_admin_stats_report_the_watch(finished_sim: Simulator) -> None:
+    async def run() -> dict[str, str]:
+        async with Level1Stream(endpoint(finished_sim)) as stream:
+            await stream.watch("AAPL", "MSFT")
+            await asyncio.sleep(0.3)
+            return await admin_stats(endpoint(finished_sim))
+
+    stats = asyncio.run(run())
+    assert stats["status"] == "Connected"
+    assert int(stats["symbols_watched"]) == 2
+    assert int(stats["max_symbols"]) == 500
