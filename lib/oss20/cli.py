@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import sys
@@ -133,10 +134,8 @@ def simulate(
         symbols=_symbols(symbols),
         faults=faults,
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(Simulator(config).serve())
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -172,10 +171,8 @@ def demo(
             async with Level1Stream(endpoint) as stream:
                 await watch_live(stream, watchlist, duration)
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run())
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

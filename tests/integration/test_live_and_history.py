@@ -89,7 +89,6 @@ def test_reconnect_after_drops_loses_nothing_history_cannot_restore(market: Mark
                         sim.pause()
                         break
                 outages = stream.outages
-            live = pd.concat(frames, ignore_index=True)
             async with HistoryClient(endpoint(sim)) as history:
                 for outage in outages:
                     for symbol in SYMBOLS:

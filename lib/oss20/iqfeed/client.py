@@ -320,7 +320,7 @@ class HistoryClient:
     async def ticks(
         self, symbol: str, start: pd.Timestamp | str | None = None, end: pd.Timestamp | str | None = None
     ) -> pd.DataFrame:
-        """Trades of ``symbol`` from ``start`` to ``end`` (inclusive), oldest first, one request per session day."""
+        """Trades of ``symbol`` from ``start`` to ``end`` inclusive, oldest first; one request per session day."""
         begin = _ts(start) if start is not None else None
         finish = _ts(end) if end is not None else pd.Timestamp.now(tz=TZ)
         first = begin.date() if begin is not None else finish.date() - dt.timedelta(days=180)
@@ -348,7 +348,7 @@ class HistoryClient:
         end: pd.Timestamp | str,
         kind: str = "s",
     ) -> pd.DataFrame:
-        """Bars of ``interval`` seconds (kind ``s``), trades (``t``) or shares (``v``), labelled at their end."""
+        """Bars of ``interval`` seconds (kind ``s``), trades (``t``) or shares (``v``), labelled by their end."""
         cmd = protocol.cmd_hit(symbol, interval, _ts(start), _ts(end), None, None, None, 1, self._rid(), kind)
         return await self._ask(cmd, symbol, protocol.parse_interval_bars)
 
