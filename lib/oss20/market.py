@@ -43,7 +43,10 @@ import pandas as pd
 from oss20 import calendar
 from oss20.schema import LEVEL1_COLUMNS, TICK_COLUMNS, TZ, conform
 
-__all__ = ["MARKET_CENTERS", "TRADE_CONDITIONS", "UNIVERSE", "Instrument", "Market"]
+__all__ = ["MARKET_CENTERS", "SECURITY_TYPE_EQUITY", "TRADE_CONDITIONS", "UNIVERSE", "Instrument", "Market"]
+
+SECURITY_TYPE_EQUITY = 1
+"""IQFeed's SST code for equities; ETFs are listed as equities too."""
 
 
 @dataclass(frozen=True)
@@ -926,9 +929,9 @@ class Market:
             "52 Week Low": float(closes.min()),
             "Common Shares Outstanding": shares,
             "Company Name": inst.name,
-            "Decimal Precision": _decimals(tick),
+            "Precision": _decimals(tick),
             "Listed Market": inst.listing,
-            "Security Type": "ETF" if inst.asset_class == "etf" else "EQUITY",
+            "Security Type": SECURITY_TYPE_EQUITY,
         }
 
     # --- internals ---------------------------------------------------------------------------

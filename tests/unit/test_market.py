@@ -194,7 +194,7 @@ def test_quotes_are_on_the_grid_in_round_lots(market: Market) -> None:
     assert 1.2 < ratio < 1.8, "about 1.5 quote updates per trade"
     penny = market.level1("PNNY", DAY)
     assert (penny["ask"] < 1).all() and (np.round(penny["bid"], 2) != penny["bid"]).any()
-    assert market.fundamentals("PNNY")["Decimal Precision"] == 4
+    assert market.fundamentals("PNNY")["Precision"] == 4
 
 
 def test_level1_state_columns(market: Market) -> None:
@@ -361,5 +361,5 @@ def test_fundamentals_are_small_plausible_and_deterministic(market: Market) -> N
     assert f == Market(seed=7, activity=ACTIVITY).fundamentals("AAPL")
     assert f["Symbol"] == "AAPL" and f["Company Name"] == "APPLE INC" and f["Listed Market"] == 5
     assert f["52 Week Low"] <= UNIVERSE["AAPL"].price * 1.5 and f["52 Week High"] >= f["52 Week Low"]
-    assert f["Decimal Precision"] == 2 and f["Common Shares Outstanding"] > 10**9
+    assert f["Precision"] == 2 and f["Common Shares Outstanding"] > 10**9
     assert market.fundamentals("SPY")["PE"] is None

@@ -320,7 +320,7 @@ class HistoryClient:
     async def ticks(
         self, symbol: str, start: pd.Timestamp | str | None = None, end: pd.Timestamp | str | None = None
     ) -> pd.DataFrame:
-        """Trades of ``symbol`` from ``start`` to ``end`` inclusive, oldest first; one request per session day."""
+        """Trades of ``symbol`` from ``start`` to ``end`` inclusive, oldest first (a request per session)."""
         begin = _ts(start) if start is not None else None
         finish = _ts(end) if end is not None else pd.Timestamp.now(tz=TZ)
         first = begin.date() if begin is not None else finish.date() - dt.timedelta(days=180)
@@ -348,8 +348,10 @@ class HistoryClient:
         end: pd.Timestamp | str,
         kind: str = "s",
     ) -> pd.DataFrame:
-        """Bars of ``interval`` seconds (kind ``s``), trades (``t``) or shares (``v``), labelled by their end."""
-        cmd = protocol.cmd_hit(symbol, interval, _ts(start), _ts(end), None, None, None, 1, self._rid(), kind)
+        """Bars of ``interval`` seconds (``kind`` s), trades (t) or shares (v), labelled by their end."""
+        cmd = protocol.cmd_hit(
+            symbol, interval, _ts(start), _ts(end), None, None, None, 1, self._rid(), interval_type=kind
+        )
         return await self._ask(cmd, symbol, protocol.parse_interval_bars)
 
     async def daily(self, symbol: str, start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
@@ -427,7 +429,7 @@ class HistoryClient:
             await asyncio.sleep(slot - now)
 
 
-async def admin_stats(endpoint: Endpoint | None = None, timeout: float = 5.0) -> dict[str, str]:
+async def admin_stats(endpoint: Endpoint | None = None, timeout: float = 5.0) -> dict[str, object]:
     """One ``S,STATS`` message from the admin port, as a dict keyed by the documented field names."""
     endpoint = endpoint or Endpoint()
     reader, writer = await _open(endpoint.host, endpoint.admin_port, timeout)

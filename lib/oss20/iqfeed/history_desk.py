@@ -19,6 +19,8 @@ from oss20.market import Market
 
 TICK_DEPTH_CLOSED = dt.timedelta(days=180)
 TICK_DEPTH_OPEN = dt.timedelta(days=8)
+INTERVAL_DEPTH_LAST = 365
+"""Calendar days an HIX request ("the last N bars") looks back at most."""
 
 
 class NoData(Exception):
@@ -53,7 +55,7 @@ class HistoryDesk:
         begin, end = _window(request, now)
         begin = max(begin, earliest) if begin is not None else earliest
         days = calendar.sessions(begin.date(), end.date())
-        if request.verb == "HTX":
+        if request.kind == "HTX":
             frame = self._last_ticks(request.symbol, days, now, request.max_points or 0)
         else:
             frames = [self._day_ticks(request.symbol, d, now) for d in days]
@@ -67,23 +69,21 @@ class HistoryDesk:
         """Interval bars (seconds, trades or volume) ending at or before ``now``."""
         begin, end = _window(request, now)
         if begin is None:
-            begin = (now - pd.Timedelta(days=365)).normalize()
-        frames = []
-        for day in calendar.sessions(begin.date(), end.date()):
-            if day > now.date():
-                break
+            begin = (now - pd.Timedelta(days=INTERVAL_DEPTH_LAST)).normalize()
+        frames: list[pd.DataFrame] = []
+        have = 0
+        for day in reversed(calendar.sessions(begin.date(), min(end, now).date())):
             bars = self.market.interval_bars(request.symbol, day, request.interval, request.interval_type)
             if request.label_at_beginning:
                 bars = _label_at_beginning(bars, request.interval, request.interval_type)
-            frames.append(bars)
-        frame = pd.concat(frames, ignore_index=True) if frames else None
-        if frame is None or frame.empty:
-            raise NoData
-        if request.verb == "HIX":
-            frame = frame[_bar_end(frame, request) <= now]
-        else:
+            frames.insert(0, bars[_bar_end(bars, request) <= now])
+            have += len(frames[0])
+            if request.kind == "HIX" and request.max_points and have >= request.max_points:
+                break
+        frame = _concat(frames)
+        if request.kind != "HIX":
             stamps = frame["timestamp"]
-            frame = frame[(stamps >= begin) & (stamps <= end) & (_bar_end(frame, request) <= now)]
+            frame = frame[(stamps >= begin) & (stamps <= end)]
         frame = _time_filter(frame, request.begin_filter, request.end_filter)
         return _limit_and_order(frame, request.max_points, request.direction)
 
@@ -92,7 +92,7 @@ class HistoryDesk:
         last = now.date()
         if calendar.is_session(last) and now < calendar.session(last).close:
             last = calendar.previous_session(last)
-        if request.verb == "HDT":
+        if request.kind == "HDT":
             first = request.begin.date() if request.begin is not None else last - dt.timedelta(days=365)
             last = min(last, request.end.date()) if request.end is not None else last
         else:

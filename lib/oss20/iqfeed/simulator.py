@@ -162,12 +162,12 @@ class Watch:
     sent_ns: int  # updates up to and including this time have been sent
 
 
-@dataclass
+@dataclass(eq=False)
 class Level1Session:
     """One client connection on the Level 1 port: its protocol, field layout and watches."""
 
     writer: asyncio.StreamWriter
-    protocol: str = "6.0"
+    version: str = "6.0"
     name: str = ""
     fields: tuple[str, ...] = protocol.DEFAULT_UPDATE_FIELDS
     watches: dict[str, Watch] = field(default_factory=dict)
@@ -220,6 +220,7 @@ class Simulator:
         self._rng = np.random.default_rng(self.config.seed)
         self._stalled_until = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
         self._stopping: asyncio.Event | None = None
         self.history_requests = 0
@@ -260,21 +261,32 @@ class Simulator:
     def knows(self, symbol: str) -> bool:
         return self.market.knows(symbol) and (not self.config.symbols or symbol in self.config.symbols)
 
-    @contextlib.contextmanager
-    def running(self) -> Iterator[Simulator]:
-        """Serve in a background thread for the duration of the block; ``ports`` holds the bound ports."""
+    def start(self) -> Simulator:
+        """Serve in a background thread (for notebooks and tests); ``ports`` then holds the bound ports."""
         ready = threading.Event()
-        thread = threading.Thread(
-            target=lambda: asyncio.run(self.serve(ready)), name="iqfeed-sim", daemon=True
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.serve(ready)), name="iqfeed-simulator", daemon=True
         )
-        thread.start()
+        self._thread.start()
         if not ready.wait(60):
             raise RuntimeError("simulator did not start within 60 s")
+        return self
+
+    def stop(self) -> None:
+        """Close every port and end the background thread started by ``start()``."""
+        self._call(lambda: self._stopping and self._stopping.set())
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Simulator]:
+        """``start()`` for the duration of a with-block, then ``stop()``."""
+        self.start()
         try:
             yield self
         finally:
-            self._call(lambda: self._stopping and self._stopping.set())
-            thread.join(10)
+            self.stop()
 
     async def serve(self, ready: threading.Event | None = None) -> None:
         """Listen on the three ports and stream until cancelled or stopped."""
@@ -342,7 +354,7 @@ class Simulator:
             if args[0] in session.watches:
                 self._send_summary(session, args[0])
         elif verb == "S,SET PROTOCOL":
-            session.protocol = args[0]
+            session.version = args[0]
             self._send(session, protocol.format_system("CURRENT PROTOCOL", args[0]))
         elif verb == "S,SET CLIENT NAME":
             session.name = args[0]
