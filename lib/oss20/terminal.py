@@ -65,9 +65,9 @@ class Watchboard:
         for symbol, q in sorted(self.quotes.items()):
             table.add_row(
                 symbol,
-                f"{q.last:,.4g}" if q.last == q.last else "-",
-                f"{q.bid:,.2f}" if q.bid == q.bid else "-",
-                f"{q.ask:,.2f}" if q.ask == q.ask else "-",
+                _price(q.last),
+                _price(q.bid),
+                _price(q.ask),
                 f"{q.size:,}",
                 f"{q.volume:,}",
                 f"{q.rate(now):,.1f}",
@@ -80,6 +80,14 @@ class Watchboard:
             style="dim",
         )
         return Group(table, footer)
+
+
+def _price(value: float) -> str:
+    """Cents always, sub-penny digits only when the print has them (off-exchange prints do)."""
+    if value != value:
+        return "-"
+    text = f"{value:,.4f}".rstrip("0")
+    return text if len(text.rsplit(".", 1)[1]) >= 2 else f"{value:,.2f}"
 
 
 async def watch_live(stream: Level1Stream, symbols: list[str], duration: float | None = None) -> Watchboard:

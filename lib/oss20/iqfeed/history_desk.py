@@ -21,6 +21,8 @@ TICK_DEPTH_CLOSED = dt.timedelta(days=180)
 TICK_DEPTH_OPEN = dt.timedelta(days=8)
 INTERVAL_DEPTH_LAST = 365
 """Calendar days an HIX request ("the last N bars") looks back at most."""
+PERIODS = {"HWX": "W-FRI", "HMX": "M"}
+"""pandas periods of weekly and monthly bars; each is labelled by its last session (unconfirmed)."""
 
 
 class NoData(Exception):
@@ -88,7 +90,7 @@ class HistoryDesk:
         return _limit_and_order(frame, request.max_points, request.direction)
 
     def daily(self, request: protocol.DailyRequest, now: pd.Timestamp) -> pd.DataFrame:
-        """Daily bars of completed sessions (today's once the session has closed)."""
+        """Daily (HDX, HDT), weekly (HWX) or monthly (HMX) bars of completed sessions."""
         last = now.date()
         if calendar.is_session(last) and now < calendar.session(last).close:
             last = calendar.previous_session(last)
@@ -96,11 +98,13 @@ class HistoryDesk:
             first = request.begin.date() if request.begin is not None else last - dt.timedelta(days=365)
             last = min(last, request.end.date()) if request.end is not None else last
         else:
-            span = 1.5 * (request.max_points or 250) + 7
-            first = last - dt.timedelta(days=int(span))
+            days_per_bar = {"HDX": 1.5, "HWX": 7, "HMX": 31}[request.kind]
+            first = last - dt.timedelta(days=int(days_per_bar * (request.max_points or 250)) + 7)
         if first > last:
             raise NoData
         frame = self.market.daily(request.symbol, first, last)
+        if request.kind in PERIODS:
+            frame = _by_period(frame, PERIODS[request.kind])
         return _limit_and_order(frame, request.max_points, request.direction)
 
     def _day_ticks(self, symbol: str, day: dt.date, now: pd.Timestamp) -> pd.DataFrame:
@@ -170,6 +174,21 @@ def _limit_and_order(frame: pd.DataFrame, max_points: int | None, direction: int
     if direction == 0:
         frame = frame.iloc[::-1]
     return frame.reset_index(drop=True)
+
+
+def _by_period(daily: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Weekly or monthly bars from daily ones: first open, highest high, lowest low, last close."""
+    key = pd.PeriodIndex(pd.to_datetime(daily["date"]), freq=period)
+    grouped = daily.groupby(key, sort=True)
+    return grouped.agg(
+        date=("date", "last"),
+        open=("open", "first"),
+        high=("high", "max"),
+        low=("low", "min"),
+        close=("close", "last"),
+        volume=("volume", "sum"),
+        open_interest=("open_interest", "last"),
+    ).reset_index(drop=True)
 
 
 def _bar_end(frame: pd.DataFrame, request: protocol.IntervalRequest) -> pd.Series:
