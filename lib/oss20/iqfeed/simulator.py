@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from oss20 import calendar
-from oss20.iqfeed import protocol
+from oss20.iqfeed import protocol, reference
 from oss20.iqfeed.faults import FaultPlan, inject
 from oss20.iqfeed.history_desk import HistoryDesk
 from oss20.market import Market
@@ -498,6 +498,8 @@ class Simulator:
                     writer.write(protocol.format_system("CURRENT PROTOCOL", version))
                 elif cmd.verb == "S,SET CLIENT NAME":
                     info["name"] = cmd.args[0]
+                elif cmd.verb in reference.TABLES:
+                    writer.write(reference.format_table(cmd.verb))
                 else:
                     reply = await loop.run_in_executor(None, self._history_reply, cmd, version)
                     writer.write(reply)
