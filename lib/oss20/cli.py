@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import sys
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -23,6 +24,16 @@ def _setup_logging(level: str) -> None:
         format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         stream=sys.stderr,
     )
+
+
+@contextlib.contextmanager
+def _exit_on(*errors: type[Exception]) -> Iterator[None]:
+    """Turn an expected failure into its message and exit status 2, without a traceback."""
+    try:
+        yield
+    except errors as err:
+        typer.echo(f"oss20: {err}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _symbols(text: str | None) -> tuple[str, ...]:
@@ -101,7 +112,7 @@ def simulate(
 ) -> None:
     """Run the IQFeed-protocol simulator (an IQConnect stand-in) on loopback."""
     from oss20.iqfeed.faults import FaultPlan
-    from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+    from oss20.iqfeed.simulator import PortUnavailable, Simulator, SimulatorConfig
     from oss20.market import Market
 
     _setup_logging(log_level)
@@ -134,7 +145,7 @@ def simulate(
         symbols=_symbols(symbols),
         faults=faults,
     )
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), _exit_on(PortUnavailable):
         asyncio.run(Simulator(config).serve())
 
 
@@ -149,7 +160,7 @@ def demo(
 ) -> None:
     """Start the simulator and watch the watchlist live in a terminal table."""
     from oss20.iqfeed.client import Endpoint, Level1Stream
-    from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+    from oss20.iqfeed.simulator import PortUnavailable, Simulator, SimulatorConfig
     from oss20.terminal import watch_live
 
     _setup_logging(log_level)
@@ -162,7 +173,7 @@ def demo(
         admin_port=settings.admin_port,
         speed=speed,
     )
-    with Simulator(config).running() as sim:
+    with _exit_on(PortUnavailable), Simulator(config).running() as sim:
         endpoint = Endpoint(
             settings.iqfeed_host, sim.ports["level1"], sim.ports["lookup"], sim.ports["admin"]
         )

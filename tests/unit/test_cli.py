@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import socket
 
 import pandas as pd
 from oss20.cli import app
@@ -40,3 +41,15 @@ def test_holiday_is_refused_with_the_reason() -> None:
 def test_bad_date_format_is_explained() -> None:
     result = runner.invoke(app, ["simulate", "--day", "01/02/2025"])
     assert result.exit_code != 0 and "expected YYYY-MM-DD" in result.output
+
+
+def test_a_taken_port_says_so_without_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["simulate", "--level1-port", str(port), "--history-port", "0", "--admin-port", "0"]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port} for the level1 port" in result.output
+    assert "Traceback" not in result.output

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +45,10 @@ ADMIN_REPLIES = {  # admin command -> IQConnect's answer (a password is acknowle
     ),
 }
 BLOCK_ROWS = 8192
+
+
+class PortUnavailable(OSError):
+    """A port the simulator was asked to listen on is taken or not allowed."""
 
 
 @dataclass
@@ -264,12 +269,21 @@ class Simulator:
     def start(self) -> Simulator:
         """Serve in a background thread (for notebooks and tests); ``ports`` then holds the bound ports."""
         ready = threading.Event()
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(self.serve(ready)), name="iqfeed-simulator", daemon=True
-        )
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(self.serve(ready))
+            except BaseException as err:
+                failure.append(err)
+                ready.set()
+
+        self._thread = threading.Thread(target=run, name="iqfeed-simulator", daemon=True)
         self._thread.start()
         if not ready.wait(60):
             raise RuntimeError("simulator did not start within 60 s")
+        if failure:
+            raise failure[0]
         return self
 
     def stop(self) -> None:
@@ -298,7 +312,16 @@ class Simulator:
             ("lookup", cfg.lookup_port, self._serve_lookup),
             ("admin", cfg.admin_port, self._serve_admin),
         ):
-            server = await asyncio.start_server(handler, cfg.host, port, limit=1 << 20)
+            try:
+                server = await asyncio.start_server(handler, cfg.host, port, limit=1 << 20)
+            except OSError as err:
+                for bound in self._servers:
+                    bound.close()
+                raise PortUnavailable(
+                    f"cannot listen on {cfg.host}:{port} for the {name} port: {os.strerror(err.errno or 0)}. "
+                    "Is IQConnect or another simulator running? Choose other ports (OSS20_*_PORT or "
+                    "the --*-port flags; 0 picks a free one)."
+                ) from err
             self._servers.append(server)
             self.ports[name] = server.sockets[0].getsockname()[1]
         log.info(
