@@ -202,6 +202,25 @@ def test_stall_is_detected_and_the_stream_resumes(market: Market) -> None:
     assert stream.outages[0].reason == "stall"
 
 
+def test_admin_stats_tell_a_sick_feed(market: Market) -> None:
+    sim = simulator(market, speed=30, start=dt.time(10, 0))
+    with sim.running():
+
+        async def run() -> tuple[dict[str, object], dict[str, object]]:
+            async with Level1Stream(endpoint(sim), stall_after=10) as stream:
+                await stream.watch("AAPL")
+                await asyncio.sleep(0.5)
+                healthy = await admin_stats(endpoint(sim))
+                sim.stall(4)
+                sim.drop_connections()
+                await asyncio.sleep(2.5)
+                return healthy, await admin_stats(endpoint(sim))
+
+        healthy, sick = asyncio.run(run())
+    assert healthy["seconds_since_update"] <= 1 and healthy["reconnects"] == 0
+    assert sick["seconds_since_update"] >= 2 and sick["reconnects"] == 1
+
+
 def test_admin_stats_report_the_watch(finished_sim: Simulator) -> None:
     async def run() -> dict[str, object]:
         async with Level1Stream(endpoint(finished_sim)) as stream:

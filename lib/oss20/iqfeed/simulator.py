@@ -230,6 +230,8 @@ class Simulator:
         self._stopping: asyncio.Event | None = None
         self.history_requests = 0
         self.updates_sent = 0
+        self.drops = 0
+        self._last_update = time.monotonic()
 
     # -- public control API (thread-safe when the simulator runs in a thread) ---------------
 
@@ -465,6 +467,7 @@ class Simulator:
         if hi <= lo:
             return b""
         self.updates_sent += hi - lo
+        self._last_update = time.monotonic()
         data = day.lines(session.fields, watch.trades_only).slice(lo, hi)
         if self.faults.rewrites_lines:
             price = (
@@ -483,6 +486,8 @@ class Simulator:
                 self._level1.discard(session)
 
     def _drop_level1(self) -> None:
+        if self._level1:
+            self.drops += 1
         for session in list(self._level1):
             session.writer.close()
         self._level1.clear()
@@ -610,8 +615,8 @@ class Simulator:
             "max_symbols": self.config.max_symbols,
             "symbols_watched": len(watched),
             "clients": len(self._clients),
-            "seconds_since_update": 0,
-            "reconnects": 0,
+            "seconds_since_update": int(time.monotonic() - self._last_update),
+            "reconnects": self.drops,
             "failed_reconnects": 0,
             "connection_time": now,
             "market_time": now,
