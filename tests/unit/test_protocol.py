@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oss20 import schema
-from oss20.iqfeed import _kernels as K
 from oss20.iqfeed import protocol as P
+from oss20.iqfeed.protocol import _kernels as K
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TZ = schema.TZ
@@ -800,33 +801,183 @@ def test_parse_history_request_rejects(line):
 
 def test_client_commands_round_trip():
     begin, end = _ny("2025-01-02 09:30"), pd.Timestamp("2025-01-02 16:00")
-    cmds = [
-        P.cmd_htx("AAPL", 100, 1, "R1"),
-        P.cmd_htd("AAPL", 3, None, dt.time(9, 30), dt.time(16), 0, "R2", 50),
-        P.cmd_htt("AAPL", begin, end, 500, None, None, 1, "R3"),
-        P.cmd_hix("AAPL", 60, 10, 1, "R4", interval_type="v", label_at_beginning=True),
-        P.cmd_hid("AAPL", 300, 5, None, None, None, 0, "R5"),
-        P.cmd_hit("AAPL", 60, begin, None, None, dt.time(9, 30), None, 1, "R6", 100, "t"),
-        P.cmd_hdx("AAPL", 30, 1, "R7"),
-        P.cmd_hdt("AAPL", dt.date(2025, 1, 2), "2025-01-31", None, 1, "R8"),
-        P.cmd_hwx("AAPL", 4, 0, "R9"),
-        P.cmd_hmx("AAPL", 4, 0, "R10"),
+    requests = [
+        P.TickRequest(kind="HTX", symbol="AAPL", request_id="R1", max_points=100),
+        P.TickRequest(
+            kind="HTD",
+            symbol="AAPL",
+            request_id="R2",
+            days=3,
+            begin_filter=dt.time(9, 30),
+            end_filter=dt.time(16),
+            direction=0,
+            per_send=50,
+        ),
+        P.TickRequest(kind="HTT", symbol="AAPL", request_id="R3", begin=begin, end=end, max_points=500),
+        P.IntervalRequest(
+            kind="HIX",
+            symbol="AAPL",
+            request_id="R4",
+            interval=60,
+            max_points=10,
+            interval_type="v",
+            label_at_beginning=True,
+        ),
+        P.IntervalRequest(kind="HID", symbol="AAPL", request_id="R5", interval=300, days=5, direction=0),
+        P.IntervalRequest(
+            kind="HIT",
+            symbol="AAPL",
+            request_id="R6",
+            interval=60,
+            begin=begin,
+            begin_filter=dt.time(9, 30),
+            per_send=100,
+            interval_type="t",
+        ),
+        P.DailyRequest(kind="HDX", symbol="AAPL", request_id="R7", max_points=30),
+        P.DailyRequest(
+            kind="HDT", symbol="AAPL", request_id="R8", begin=dt.date(2025, 1, 2), end="2025-01-31"
+        ),
+        P.DailyRequest(kind="HWX", symbol="AAPL", request_id="R9", max_points=4, direction=0),
+        P.DailyRequest(kind="HMX", symbol="AAPL", request_id="R10", max_points=4, direction=0),
     ]
-    requests = [P.parse_history_request(P.parse_command(c)) for c in cmds]
-    assert all(c.endswith(b"\r\n") for c in cmds)
-    assert [r.request_id for r in requests] == [f"R{i}" for i in range(1, 11)]
-    assert requests[1].begin_filter == dt.time(9, 30) and requests[1].per_send == 50
-    assert requests[2].begin == begin and requests[2].end == _ny("2025-01-02 16:00")
-    assert requests[3].interval_type == "v" and requests[3].label_at_beginning
-    assert requests[5].interval_type == "t" and requests[5].end is None
-    assert requests[7].end == _ny("2025-01-31") and requests[7].max_points is None
+    cmds = [P.format_request(r) for r in requests]
+    assert cmds[0] == b"HTX,AAPL,100,1,R1,500\r\n"
+    assert cmds[1] == b"HTD,AAPL,3,,093000,160000,0,R2,50\r\n"
+    assert cmds[2] == b"HTT,AAPL,20250102 093000,20250102 160000,500,,,1,R3,500\r\n"
+    assert cmds[3] == b"HIX,AAPL,60,10,1,R4,500,v,1\r\n"
+    assert cmds[5] == b"HIT,AAPL,60,20250102 093000,,,093000,,1,R6,100,t,0\r\n"
+    assert cmds[7] == b"HDT,AAPL,20250102,20250131,,1,R8,500\r\n"
+    parsed = [P.parse_history_request(P.parse_command(c)) for c in cmds]
+    assert parsed == requests
+    assert [P.request_id_of(c) for c in cmds] == [f"R{i}" for i in range(1, 11)]
+    assert requests[2].end == _ny("2025-01-02 16:00")  # naive times are New York wall time
+    assert requests[7].begin == _ny("2025-01-02") and requests[7].max_points is None
     assert P.cmd_set_protocol("6.2") == b"S,SET PROTOCOL,6.2\r\n"
     assert P.cmd_watch("AAPL") == b"wAAPL\r\n" and P.cmd_unwatch("AAPL") == b"rAAPL\r\n"
     assert P.cmd_select_fields(P.OSS20_UPDATE_FIELDS).startswith(b"S,SELECT UPDATE FIELDS,Most Recent Trade,")
     assert P.cmd_timestamps(False) == b"S,TIMESTAMPSOFF\r\n"
     with pytest.raises(ValueError):
-        P.cmd_hit("AAPL", 60, begin, end, None, None, None, 1, "R", "s")  # interval type in per_send's place
-    with pytest.raises(ValueError):
         P.cmd_watch("A B")
     with pytest.raises(ValueError):
         P.cmd_select_fields(["Bid", "Not A Field"])
+
+
+def test_request_values_keep_what_the_wire_carries():
+    """Values are kept as the wire says them: New York time to the second, 0 points = all (None)."""
+    r = P.TickRequest(
+        kind="HTT",
+        symbol="AAPL",
+        request_id="R",
+        begin=pd.Timestamp("2025-01-02 14:30:00.75", tz="UTC"),
+        end=pd.Timestamp("2025-01-02 23:59:59.999999"),
+        begin_filter=dt.time(9, 30, 0, 500),
+        max_points=0,
+    )
+    assert r.begin == _ny("2025-01-02 09:30") and str(r.begin.tz) == TZ
+    assert r.end == _ny("2025-01-02 23:59:59") and r.begin_filter == dt.time(9, 30)
+    assert r.max_points is None and r.direction == 1 and r.per_send == P.DEFAULT_PER_SEND
+    # the repeated November hour: the wire cannot say EST, so it reads (and is kept) as EDT
+    est = pd.Timestamp("2024-11-03 06:30", tz="UTC")
+    r = P.TickRequest(kind="HTT", symbol="AAPL", request_id="R", begin=est)
+    assert r.begin == pd.Timestamp("2024-11-03 05:30", tz="UTC")
+    d = P.DailyRequest(kind="HDT", symbol="AAPL", request_id="R", begin=_ny("2025-01-02 15:00"))
+    assert d.begin == _ny("2025-01-02")
+    assert P.IntervalRequest(kind="HIX", symbol="A", request_id="R", interval=60).interval_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: P.TickRequest(kind="HIX", symbol="AAPL", request_id="R"), "kind must be one of HTX"),
+        (lambda: P.TickRequest(kind="HTX", symbol="", request_id="R"), "symbol must be non-empty"),
+        (lambda: P.TickRequest(kind="HTX", symbol="A B", request_id="R"), "without commas, spaces"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R,1"), "request_id must be text"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id=" R"), "surrounding spaces"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R", max_points=-1), "or None for all"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R", direction=2), "0 (newest first)"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R", direction=True), "1 (oldest"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R", per_send=0), "per_send must be"),
+        (lambda: P.TickRequest(kind="HTX", symbol="AAPL", request_id="R", days=3), "only HTD take it"),
+        (lambda: P.TickRequest(kind="HTD", symbol="AAPL", request_id="R"), "HTD days must be an int >= 0"),
+        (lambda: P.TickRequest(kind="HTT", symbol="AAPL", request_id="R", begin=5), "must be a timestamp"),
+        (
+            lambda: P.TickRequest(kind="HTD", symbol="AAPL", request_id="R", days=1, end_filter="16:00"),
+            "datetime.time",
+        ),
+        (lambda: P.IntervalRequest(kind="HIX", symbol="A", request_id="R", interval=0), "interval must be"),
+        (
+            lambda: P.IntervalRequest(kind="HIX", symbol="A", request_id="R", interval=60, interval_type="x"),
+            "'s' (seconds)",
+        ),
+        (
+            lambda: P.IntervalRequest(
+                kind="HIX", symbol="A", request_id="R", interval=6, label_at_beginning=1
+            ),
+            "True (label bars by their start)",
+        ),
+        (
+            lambda: P.DailyRequest(kind="HDX", symbol="A", request_id="R", begin=_ny("2025-01-02")),
+            "only HDT take it",
+        ),
+    ],
+)
+def test_request_values_reject_what_the_wire_cannot_say(make, message):
+    with pytest.raises(P.ProtocolError, match=re.escape(message)):
+        make()
+    with pytest.raises(TypeError):
+        P.format_request(P.Command("HTX", ("AAPL",)))  # type: ignore[arg-type]
+
+
+REQUEST_IDS = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=255, blacklist_characters=",\x7f"), max_size=8
+).filter(lambda s: s == s.strip())
+MOMENTS = st.one_of(
+    st.none(),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2099, 12, 31)).map(pd.Timestamp),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2099, 12, 31)).map(
+        lambda d: pd.Timestamp(d).tz_localize("UTC")
+    ),
+)
+FILTERS = st.one_of(st.none(), st.times())
+COMMON = {
+    "symbol": SYMBOLS,
+    "request_id": REQUEST_IDS,
+    "max_points": st.one_of(st.none(), st.integers(0, 10**9)),
+    "direction": st.integers(0, 1),
+    "per_send": st.integers(1, 10**6),
+}
+TICK_EXTRA = {
+    "HTX": {},
+    "HTD": {"days": st.integers(0, 400), "begin_filter": FILTERS, "end_filter": FILTERS},
+    "HTT": {"begin": MOMENTS, "end": MOMENTS, "begin_filter": FILTERS, "end_filter": FILTERS},
+}
+INTERVAL = {
+    "interval": st.integers(1, 10**7),
+    "interval_type": st.sampled_from("stv"),
+    "label_at_beginning": st.booleans(),
+}
+REQUESTS = st.one_of(
+    *(st.builds(P.TickRequest, kind=st.just(k), **COMMON, **extra) for k, extra in TICK_EXTRA.items()),
+    *(
+        st.builds(P.IntervalRequest, kind=st.just("HI" + k[2]), **COMMON, **INTERVAL, **extra)
+        for k, extra in TICK_EXTRA.items()
+    ),
+    *(st.builds(P.DailyRequest, kind=st.just(k), **COMMON) for k in ("HDX", "HWX", "HMX")),
+    st.builds(
+        P.DailyRequest,
+        kind=st.just("HDT"),
+        **COMMON,
+        begin=st.one_of(st.none(), st.dates(dt.date(1990, 1, 1), dt.date(2099, 12, 31))),
+        end=MOMENTS,
+    ),
+)
+
+
+@SETTINGS
+@given(REQUESTS)
+def test_format_request_round_trips_every_kind(request):
+    line = P.format_request(request)
+    assert line.endswith(b"\r\n") and line.count(b",") == len(P.parse_command(line).args)
+    assert P.parse_history_request(P.parse_command(line)) == request
+    assert P.request_id_of(line) == request.request_id

@@ -332,13 +332,13 @@ class HistoryClient:
 
     async def last_ticks(self, symbol: str, count: int) -> pd.DataFrame:
         """The last ``count`` trades (HTX), oldest first."""
-        cmd = protocol.cmd_htx(symbol, count, 1, self._rid())
-        return await self._ask(cmd, symbol, protocol.parse_tick_history)
+        request = protocol.TickRequest(kind="HTX", symbol=symbol, request_id=self._rid(), max_points=count)
+        return await self._ask(protocol.format_request(request), symbol, protocol.parse_tick_history)
 
     async def tick_days(self, symbol: str, days: int) -> pd.DataFrame:
         """Trades of the last ``days`` calendar days, today included (HTD), oldest first."""
-        cmd = protocol.cmd_htd(symbol, days, None, None, None, 1, self._rid())
-        return await self._ask(cmd, symbol, protocol.parse_tick_history)
+        request = protocol.TickRequest(kind="HTD", symbol=symbol, request_id=self._rid(), days=days)
+        return await self._ask(protocol.format_request(request), symbol, protocol.parse_tick_history)
 
     async def interval_bars(
         self,
@@ -349,15 +349,27 @@ class HistoryClient:
         kind: str = "s",
     ) -> pd.DataFrame:
         """Bars of ``interval`` seconds (``kind`` s), trades (t) or shares (v), labelled by their end."""
-        cmd = protocol.cmd_hit(
-            symbol, interval, _ts(start), _ts(end), None, None, None, 1, self._rid(), interval_type=kind
+        request = protocol.IntervalRequest(
+            kind="HIT",
+            symbol=symbol,
+            request_id=self._rid(),
+            interval=interval,
+            interval_type=kind,
+            begin=_ts(start),
+            end=_ts(end),
         )
-        return await self._ask(cmd, symbol, protocol.parse_interval_bars)
+        return await self._ask(protocol.format_request(request), symbol, protocol.parse_interval_bars)
 
     async def daily(self, symbol: str, start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
         """Daily bars from ``start`` to ``end`` inclusive (HDT), oldest first."""
-        cmd = protocol.cmd_hdt(symbol, calendar.to_date(start), calendar.to_date(end), None, 1, self._rid())
-        return await self._ask(cmd, symbol, protocol.parse_daily)
+        request = protocol.DailyRequest(
+            kind="HDT",
+            symbol=symbol,
+            request_id=self._rid(),
+            begin=pd.Timestamp(calendar.to_date(start)),
+            end=pd.Timestamp(calendar.to_date(end)),
+        )
+        return await self._ask(protocol.format_request(request), symbol, protocol.parse_daily)
 
     async def _day_ticks(
         self, symbol: str, day: dt.date, begin: pd.Timestamp | None, end: pd.Timestamp
@@ -365,8 +377,8 @@ class HistoryClient:
         day_start = pd.Timestamp(day).tz_localize(TZ)
         lo = max(begin, day_start) if begin is not None else day_start
         hi = min(end, day_start + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1))
-        cmd = protocol.cmd_htt(symbol, lo, hi, None, None, None, 1, self._rid())
-        frame = await self._ask(cmd, symbol, protocol.parse_tick_history)
+        request = protocol.TickRequest(kind="HTT", symbol=symbol, request_id=self._rid(), begin=lo, end=hi)
+        frame = await self._ask(protocol.format_request(request), symbol, protocol.parse_tick_history)
         return frame[(frame["timestamp"] >= lo) & (frame["timestamp"] <= hi)]
 
     def _rid(self) -> str:

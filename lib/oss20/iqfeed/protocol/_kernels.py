@@ -1,4 +1,4 @@
-"""Numba kernels behind protocol.py: scan IQFeed text, parse fields into typed columns, format rows.
+"""Numba kernels behind the protocol package: scan IQFeed text, parse fields into typed columns, format rows.
 
 The parsers work on a whole buffer of lines at once and write straight into preallocated numpy
 columns; strings come back as (start, length) offsets into the buffer and are materialised later
@@ -6,7 +6,9 @@ by ``intern`` (one Python string per distinct value). The formatter is the mirro
 columns in, one byte buffer of lines out. Everything here is pure and allocation-light.
 
 Times are "local" nanoseconds: wall-clock US Eastern time counted from 1970-01-01 00:00 as if it
-were UTC; protocol.py converts them to tz-aware timestamps. ``NAT`` marks a missing time or date.
+were UTC; ``_columns.localize`` converts them to tz-aware timestamps. ``NAT`` marks a missing time
+or date. The kernels call each other, so they stay in this one file: numba's ``cache=True`` only
+notices edits to the file a cached function is defined in, not to callees in other files.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ K_HEX = 7  # pairs of hex digits (trade conditions) -> string offsets
 K_DATETIME = 8  # CCYY-MM-DD HH:MM:SS[.f], required -> local ns
 K_DATE_ISO = 9  # CCYY-MM-DD, required -> days since 1970
 
-# Error codes; protocol.py turns them into readable reasons.
+# Error codes; ``_layout.REASONS`` turns them into readable reasons.
 E_OK = 0
 E_FIELDS = 1
 E_PRICE = 2
@@ -65,7 +67,7 @@ F_DATE_ISO = 7  # local ns column -> CCYY-MM-DD
 F_STR = 8  # string codes -> bytes from the shared table
 F_DAY = 9  # local ns column -> day of month
 
-# Level 1 column slots used by scan_level1 (protocol.py names them).
+# Level 1 column slots used by scan_level1 (``level1`` names them).
 L1_TRADE_TIME = 7
 L1_BID_TIME = 8
 L1_ASK_TIME = 9

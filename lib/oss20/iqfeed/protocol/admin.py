@@ -1,0 +1,67 @@
+"""The admin port's once-a-second ``S,STATS`` line: format (simulator) and parse (client)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from oss20.iqfeed.protocol._text import ny, value_text
+from oss20.iqfeed.protocol.errors import ProtocolError
+from oss20.iqfeed.protocol.fields import STATS_FIELDS
+from oss20.iqfeed.protocol.messages import format_system
+
+_STATS_TIME = "%b %d %I:%M%p"
+
+
+def format_stats(stats: Mapping[str, object]) -> bytes:
+    """The admin ``S,STATS,...`` line from ``STATS_FIELDS`` keys (missing ones empty).
+
+    Times (``connection_time``, ``market_time``) as ``Jan 02 09:30AM``; ``status`` True/False ->
+    Connected/Not Connected; KB figures with two decimals.
+    """
+    unknown = sorted(set(stats) - set(STATS_FIELDS))
+    if unknown:
+        raise KeyError(f"stats keys {unknown} are unknown; expected some of {list(STATS_FIELDS)}")
+    texts = []
+    for name in STATS_FIELDS:
+        v = stats.get(name)
+        if v is None:
+            texts.append("")
+        elif name in ("connection_time", "market_time") and isinstance(v, dt.datetime):
+            texts.append(ny(v).strftime(_STATS_TIME))
+        elif name == "status" and isinstance(v, bool | np.bool_):
+            texts.append("Connected" if v else "Not Connected")
+        elif name.startswith(("kb", "avg")) and isinstance(v, int | float | np.number):
+            texts.append(f"{float(v):.2f}")
+        else:
+            texts.append(value_text(v, f"stats {name!r}"))
+    return format_system("STATS", *texts)
+
+
+def parse_stats(message: Sequence[str] | bytes | str) -> dict[str, object]:
+    """An ``S,STATS`` message (a raw line, or fields as split by Level1Parser) by ``STATS_FIELDS`` name.
+
+    Counts -> int, KB figures -> float (NaN when empty), status -> bool (Connected), times stay text.
+    """
+    if isinstance(message, bytes | bytearray):
+        message = message.decode("latin-1")
+    if isinstance(message, str):
+        message = message.rstrip("\r\n").split(",")
+    values = list(message[2:]) if list(message[:2]) == ["S", "STATS"] else list(message)
+    values += [""] * (len(STATS_FIELDS) - len(values))
+    out: dict[str, object] = {}
+    for name, text in zip(STATS_FIELDS, values, strict=False):
+        try:
+            if name in ("server_ip", "connection_time", "market_time", "feed_version", "login_id"):
+                out[name] = text
+            elif name == "status":
+                out[name] = text == "Connected"
+            elif name.startswith(("kb", "avg")):
+                out[name] = float(text) if text else float("nan")
+            else:
+                out[name] = int(text) if text else 0
+        except ValueError:
+            raise ProtocolError(f"stats field {name} = {text!r} is not a number") from None
+    return out
