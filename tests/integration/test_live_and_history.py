@@ -132,6 +132,28 @@ def test_history_requests_of_every_kind(finished_sim: Simulator, market: Market)
     assert got["old"].empty, "ticks older than ~180 days answer !NO_DATA!, which is an empty frame"
 
 
+def test_weekly_and_monthly_bars_agree_with_the_daily_ones(finished_sim: Simulator) -> None:
+    async def run() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        async with HistoryClient(endpoint(finished_sim)) as h:
+            return (
+                await h.daily("KO", "2024-09-01", "2025-01-02"),
+                await h.weekly("KO", 6),
+                await h.monthly("KO", 3),
+            )
+
+    daily, weekly, monthly = asyncio.run(run())
+    assert len(weekly) == 6 and len(monthly) == 3
+    for bars, period in ((weekly, "W-FRI"), (monthly, "M")):
+        stamps = pd.to_datetime(daily["date"])
+        for bar in bars.itertuples():
+            days = daily[stamps.dt.to_period(period) == pd.Timestamp(bar.date).to_period(period)]
+            assert bar.date == days["date"].iloc[-1], "labelled by the period's last session"
+            assert (bar.open, bar.close) == (days["open"].iloc[0], days["close"].iloc[-1])
+            assert (bar.high, bar.low) == (days["high"].max(), days["low"].min())
+            assert bar.volume == days["volume"].sum()
+    assert weekly["date"].iloc[-1] == monthly["date"].iloc[-1] == pd.Timestamp(DAY), "the last day is newest"
+
+
 def test_invalid_symbols_get_iqfeeds_replies(finished_sim: Simulator) -> None:
     async def run() -> set[str]:
         async with HistoryClient(endpoint(finished_sim)) as h:

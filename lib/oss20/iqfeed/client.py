@@ -371,6 +371,18 @@ class HistoryClient:
         )
         return await self._ask(protocol.format_request(request), symbol, protocol.parse_daily)
 
+    async def weekly(self, symbol: str, count: int) -> pd.DataFrame:
+        """The last ``count`` weekly bars (HWX), oldest first, each dated by its last session."""
+        return await self._periods("HWX", symbol, count)
+
+    async def monthly(self, symbol: str, count: int) -> pd.DataFrame:
+        """The last ``count`` monthly bars (HMX), oldest first, each dated by its last session."""
+        return await self._periods("HMX", symbol, count)
+
+    async def _periods(self, kind: str, symbol: str, count: int) -> pd.DataFrame:
+        request = protocol.DailyRequest(kind=kind, symbol=symbol, request_id=self._rid(), max_points=count)
+        return await self._ask(protocol.format_request(request), symbol, protocol.parse_daily)
+
     async def _day_ticks(
         self, symbol: str, day: dt.date, begin: pd.Timestamp | None, end: pd.Timestamp
     ) -> pd.DataFrame:
