@@ -136,7 +136,9 @@ def tick_depth(now: pd.Timestamp) -> dt.timedelta:
     return TICK_DEPTH_CLOSED
 
 
-def _window(request: protocol.HistoryRequest, now: pd.Timestamp) -> tuple[pd.Timestamp | None, pd.Timestamp]:
+def _window(
+    request: protocol.TickRequest | protocol.IntervalRequest, now: pd.Timestamp
+) -> tuple[pd.Timestamp | None, pd.Timestamp]:
     """The [begin, end] a request covers; HxD counts calendar days back, today included."""
     if request.days is not None:
         begin = (now - pd.Timedelta(days=max(request.days, 1) - 1)).normalize()
