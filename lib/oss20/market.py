@@ -5,16 +5,20 @@ extended day (04:00-20:00 ET): trades with the quote in force, and the quote cha
 them. The same (seed, symbol, day, activity) always gives the same frames, TickIDs included,
 in any process, so whatever a collector stored can be compared tick by tick with the truth.
 
-How a day is made (all vectorised numpy, no per-trade Python loops):
+How a day is made (numba kernels, no per-trade Python loops):
 
 - Daily path: per (seed, symbol) one log-price walk over every NYSE session of the calendar,
   anchored at ``Instrument.price`` on 2025-01-02, with weak mean reversion so twenty years stay
   plausible. Open = previous close times a small overnight gap. The official close (closing
   cross price) and the opening print are that path rounded to the day's tick.
-- Events: quote changes and trades arrive as one Poisson stream whose intensity is U-shaped
+- Events: quote changes and trades arrive as Poisson streams whose intensity is U-shaped
   in regular hours and a few per cent of it in pre-market and after-hours; its cumulative
   intensity is the "business time" of a Brownian bridge for the mid price (prev close ->
   open -> close -> close), so volatility follows activity.
+- Two random streams: the core draws trade events, the last quote before each (its anchor)
+  and every print; the detail stream fills in the other quotes (Poisson and bridged given the
+  anchors), quote sizes and TickIDs. Daily bars run the core alone, so they cost a few ms a
+  day and still agree exactly with the trades.
 - Quotes sit around the mid on the day's tick grid (0.01 at or above $1, 0.0001 below); trades
   hit the quote in force (buys at the ask, sells at the bid), off-exchange NTRF prints often at
   sub-penny prices inside the spread, intermarket sweeps walk the book across lit venues in
@@ -29,19 +33,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from oss20 import calendar
-from oss20.schema import LEVEL1_COLUMNS, TICK_COLUMNS, TZ, conform
+from oss20.schema import LEVEL1_COLUMNS, TICK_COLUMNS, TZ
 
 __all__ = ["MARKET_CENTERS", "SECURITY_TYPE_EQUITY", "TRADE_CONDITIONS", "UNIVERSE", "Instrument", "Market"]
 
@@ -189,10 +196,8 @@ _CONDITIONS = np.array(
     _C_NONE, _C_REG, _C_ODD, _C_ISO, _C_ISO_ODD, _C_T, _C_T_ODD, _C_AVG, _C_T_AVG, _C_TTE, _C_OPEN, _C_CLOSE,
 ) = range(12)  # fmt: skip
 
-# Event kinds.
-_QUOTE, _SINGLE, _SWEEP, _OPEN_PRINT, _CLOSE_PRINT = 0, 1, 2, 3, 4
-# Segments of the extended day.
-_PRE, _REG, _POST = 0, 1, 2
+# Trade event kinds (ordered: auction prints last).
+_SINGLE, _SWEEP, _OPEN_PRINT, _CLOSE_PRINT = 1, 2, 3, 4
 
 _US = 1_000_000
 _NS_PER_US = 1_000
@@ -307,12 +312,6 @@ def _intensity(open_s: int, close_s: int, end_s: int) -> tuple[np.ndarray, np.nd
     return w, cum
 
 
-@lru_cache(maxsize=4)
-def _grid(end_s: int) -> np.ndarray:
-    """0, 1, ..., end_s seconds, as floats."""
-    return np.arange(end_s + 1, dtype=np.float64)
-
-
 @lru_cache(maxsize=1)
 def _venues() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(codes, single-print probabilities, lit codes, lit weights, TickID step per code).
@@ -345,43 +344,486 @@ def _weighted_distinct(rng: np.random.Generator, weights: np.ndarray, n: int) ->
     return np.argsort(-keys, axis=1)[:, :_SWEEP_MAX]
 
 
-def _strictly_increasing(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Nudge sorted integer times apart by whole microseconds, each kept within its [lo, hi]."""
-    i = np.arange(len(t), dtype=np.int64)
-    t = np.clip(t, lo, hi)
-    t = np.maximum.accumulate(t - i) + i
-    bound = np.minimum.accumulate((hi - i)[::-1])[::-1] + i
-    return np.minimum(t, bound)
+# ---------------------------------------------------------------------------------------------
+# Random streams (numba): splitmix64, so kernels draw only what they use, identically anywhere
+# ---------------------------------------------------------------------------------------------
+
+_CORE, _DETAIL = 0, 1  # stream 0 decides prices and sizes; stream 1 only cosmetic detail
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SH11, _SH27, _SH30, _SH31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_TWO_M53 = 2.0**-53
 
 
-def _bridge(uu: np.ndarray, a: float, b: float, var: float, z: np.ndarray, z_end: float) -> np.ndarray:
-    """Brownian bridge from a (uu=0) to b (uu=1) with total variance ``var``, at sorted uu."""
-    if len(uu) == 0:
-        return uu.copy()
-    sd = math.sqrt(var)
-    w = np.cumsum(np.sqrt(np.diff(uu, prepend=0.0)) * z) * sd
-    w_end = w[-1] + math.sqrt(max(1.0 - uu[-1], 0.0)) * z_end * sd
-    return a + (b - a) * uu + w - uu * w_end
+@njit(cache=True, nogil=True)
+def _uniform(state: np.ndarray, k: int) -> float:
+    """A uniform in (0, 1) from stream ``k`` (splitmix64 over ``state[k]``)."""
+    z = state[k] + _GOLDEN
+    state[k] = z
+    z = (z ^ (z >> _SH30)) * _MIX1
+    z = (z ^ (z >> _SH27)) * _MIX2
+    z = z ^ (z >> _SH31)
+    return ((z >> _SH11) + 0.5) * _TWO_M53
 
 
-def _ffill_index(flag: np.ndarray) -> np.ndarray:
-    """For each position, the index of the last True at or before it (flag[0] must be True)."""
-    return np.maximum.accumulate(np.where(flag, np.arange(len(flag)), 0))
+@njit(cache=True, nogil=True)
+def _normal(state: np.ndarray, spare: np.ndarray) -> float:
+    """A standard normal from the core stream (Marsaglia's polar method; the pair's second kept)."""
+    if spare[0] != 0.0:
+        spare[0] = 0.0
+        return spare[1]
+    while True:
+        a = 2.0 * _uniform(state, _CORE) - 1.0
+        b = 2.0 * _uniform(state, _CORE) - 1.0
+        s = a * a + b * b
+        if 0.0 < s < 1.0:
+            break
+    f = math.sqrt(-2.0 * math.log(s) / s)
+    spare[0], spare[1] = 1.0, b * f
+    return a * f
+
+
+@njit(cache=True, nogil=True)
+def _poisson(state: np.ndarray, k: int, lam: float) -> int:
+    """A Poisson(lam) draw by inversion (small lam only: spreads and sweep lengths)."""
+    u = _uniform(state, k)
+    p = math.exp(-lam)
+    f, x = p, 0
+    while u > f and x < 1000:
+        x += 1
+        p *= lam / x
+        f += p
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _geometric(state: np.ndarray, k: int, log_q: float) -> int:
+    """A geometric draw on 1, 2, ... with failure log-probability ``log_q`` = log(1 - p)."""
+    return 1 + int(math.log(_uniform(state, k)) / log_q)
 
 
 # ---------------------------------------------------------------------------------------------
-# One day
+# One day (numba kernels; the summary of daily bars runs the same code without writing rows)
 # ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _piece(u: float, u_open: float, u_close: float) -> int:
+    """The bridge piece (0 pre-market, 1 regular, 2 after-hours) of business time ``u``."""
+    return 0 if u < u_open else (2 if u > u_close else 1)
+
+
+@njit(cache=True, nogil=True)
+def _piece_ends(p: int, levels: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(u start, u end, log mid at start, log mid at end, variance) of bridge piece ``p``."""
+    u_open, u_close, log_prev, log_open, log_close, sigma = (
+        levels[0], levels[1], levels[2], levels[3], levels[4], levels[5]
+    )  # fmt: skip
+    if p == 0:
+        return 0.0, u_open, log_prev, log_open, (0.4 * sigma) ** 2
+    if p == 1:
+        return u_open, u_close, log_open, log_close, sigma**2
+    return u_close, 1.0, log_close, log_close, (0.3 * sigma) ** 2
+
+
+@njit(cache=True, nogil=True)
+def _quote_ticks(state: np.ndarray, k: int, x: float, lam: float, per_unit: float) -> tuple[int, int]:
+    """(bid, ask) in ticks around the log mid ``x``: a spread of 1 + Poisson(lam) ticks."""
+    spread = 1 + _poisson(state, k, lam)
+    nb = max(math.floor(math.exp(x) * per_unit - spread / 2 + 0.5), 1)
+    return nb, nb + spread
+
+
+@njit(cache=True, nogil=True)
+def _trade_events(
+    state: np.ndarray, gen: np.random.Generator, n: int, mu: float, u_open: float, u_close: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The day's trade events in business time: (u, kind, prints, u of the last quote before or -1).
+
+    n market trade events (uniform order statistics) plus the auction prints at the open and
+    the close. Quotes arrive at rate ``mu``; only the last quote before each trade event (its
+    anchor) matters for prices, so it is drawn here, backwards from the trade, and the other
+    quotes are filled in later (_rows) given it.
+    """
+    acc = np.empty(n)
+    total = 0.0
+    for i in range(n):
+        total += gen.standard_exponential()
+        acc[i] = total
+    total += gen.standard_exponential()
+    m = n + 2
+    tu, kind = np.empty(m), np.empty(m, np.int8)
+    prints, anchor = np.ones(m, np.int64), np.empty(m)
+    j, opened, closed = 0, False, False
+    for i in range(n + 1):
+        ui = acc[i] / total if i < n else 2.0
+        if not opened and ui >= u_open:
+            tu[j], kind[j], opened, j = u_open, _OPEN_PRINT, True, j + 1
+        if not closed and ui >= u_close:
+            tu[j], kind[j], closed, j = u_close, _CLOSE_PRINT, True, j + 1
+        if i < n:
+            tu[j], kind[j], j = ui, _SINGLE, j + 1
+    for k in range(m):
+        back = tu[k] - gen.standard_exponential() / mu
+        anchor[k] = back if back > (tu[k - 1] if k else 0.0) else -1.0
+        if kind[k] == _SINGLE and u_open < tu[k] < u_close and _uniform(state, _CORE) < _P_SWEEP:
+            kind[k] = _SWEEP
+            prints[k] = min(2 + _poisson(state, _CORE, _SWEEP_MEAN_EXTRA), _SWEEP_MAX)
+    return tu, kind, prints, anchor
+
+
+@njit(cache=True, nogil=True)
+def _prints(
+    state: np.ndarray,
+    gen: np.random.Generator,
+    full: bool,
+    tu: np.ndarray,
+    kind: np.ndarray,
+    prints: np.ndarray,
+    anchor: np.ndarray,
+    levels: np.ndarray,
+    prices: np.ndarray,
+    shape: np.ndarray,
+    venues: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    quotes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[float, float, float, float, int]:
+    """Anchor quotes and every print, from the core stream; writes them when ``full``.
+
+    ``levels``: u_open, u_close, log prev close, log open, log close, sigma. ``prices``: ticks
+    per price unit, open print, closing print, pre_ns, open and close µs. ``shape``: lot,
+    spread extras (regular, extended), listing, log(1 - 1/mean quote lots). ``quotes`` gets
+    the log mid, bid and ask ticks in force at each trade event (row 0: the 04:00 quote),
+    ``out`` each print's price, size, venue, basis, conditions and aggressor. Returns the
+    day's (open, high, low, close, volume) over basis-C prints: its daily bar.
+    """
+    u_open, u_close, sigma = levels[0], levels[1], levels[5]
+    per_unit, open_px, close_px = prices[0], prices[1], prices[2]
+    lot, k_reg, k_ext = int(shape[0]), shape[1], shape[2]
+    codes, single_cdf, lit_codes, lit_w, is_trf, _ = venues
+    q_x, q_b, q_a = quotes
+    price, size, venue, basis, cond, aggressor = out
+    used = np.zeros(len(lit_codes), np.bool_)
+    sub = 10_000.0 / per_unit  # price ticks -> 1e-4 units
+    piece = 0
+    us, ue, x, b, var = _piece_ends(0, levels)
+    uu0 = 0.0
+    qb, qa = _quote_ticks(state, _CORE, x, k_ext, per_unit)  # the 04:00 quote
+    if full:
+        q_x[0], q_b[0], q_a[0] = x, qb, qa
+    first_c, last_c, high, low, others = np.nan, np.nan, -np.inf, np.inf, 0
+    o_row, c_row, r = 0, 0, 0
+    for k in range(len(tu)):
+        if anchor[k] >= 0.0:  # the mid: a Brownian bridge in business time, at anchor quotes
+            p = _piece(anchor[k], u_open, u_close)
+            if p != piece:
+                piece, uu0 = p, 0.0
+                us, ue, x, b, var = _piece_ends(p, levels)
+            uu = min(max((anchor[k] - us) / max(ue - us, 1e-12), 0.0), 1.0)
+            rem = 1.0 - uu0
+            if rem > 1e-12:
+                d = uu - uu0
+                x += (b - x) * d / rem + math.sqrt(
+                    max(var * d * (1.0 - uu) / rem, 0.0)
+                ) * gen.standard_normal()
+            else:
+                x = b
+            uu0 = uu
+            qb, qa = _quote_ticks(state, _CORE, x, k_reg if p == 1 else k_ext, per_unit)
+        if full:
+            q_x[k + 1], q_b[k + 1], q_a[k + 1] = x, qb, qa
+        mid = math.exp(x)
+        ek = kind[k]
+        reg = u_open <= tu[k] <= u_close
+        side = 1 if _uniform(state, _CORE) < 0.5 else 2
+        sweep, single = ek == _SWEEP, ek == _SINGLE
+        walk, left = 0.0, 1.0
+        if sweep:
+            walk = 0.25 + 0.5 * _uniform(state, _CORE)
+            used[:] = False
+        for j in range(prints[k]):
+            aggr, avg, tte, odd = side, False, False, False
+            if ek >= _OPEN_PRINT:  # an auction print, sized once the day's volume is known
+                v, n_size, px, aggr = int(shape[3]), 0, open_px if ek == _OPEN_PRINT else close_px, 0
+                cd = _C_OPEN if ek == _OPEN_PRINT else _C_CLOSE
+                if ek == _OPEN_PRINT:
+                    o_row = r
+                else:
+                    c_row = r
+            else:
+                if sweep:  # distinct lit venues, drawn by weight without replacement
+                    pick, acc, i = _uniform(state, _CORE) * left, 0.0, 0
+                    for i in range(len(lit_w)):
+                        if not used[i]:
+                            acc += lit_w[i]
+                            if acc >= pick:
+                                break
+                    while used[i]:
+                        i -= 1
+                    used[i] = True
+                    left -= lit_w[i]
+                    v = int(lit_codes[i])
+                else:
+                    pick, i = _uniform(state, _CORE), 0
+                    while i < len(single_cdf) - 1 and single_cdf[i] < pick:
+                        i += 1
+                    v = int(codes[i])
+                # sizes: round lots dominate (median 100), odd lots common, a tail of thousands
+                rr = _uniform(state, _CORE)
+                if rr < (0.25 if single else 0.15):
+                    n_size = min(max(int(math.exp(_uniform(state, _CORE) * math.log(100.0))), 1), 99)
+                elif rr < (0.67 if single else 0.65):
+                    n_size = 100 * lot
+                elif single and rr < 0.88:
+                    n_size = 100 * lot * (2 + int(_uniform(state, _CORE) * 8))
+                elif single:
+                    n_size = int(math.exp(math.log(1500.0) + 0.9 * gen.standard_normal()) * lot) + 100
+                else:
+                    n_size = 100 * lot * (1 + int(_uniform(state, _CORE) * 4))
+                odd = n_size < 100
+                if single:
+                    r2 = _uniform(state, _CORE)
+                    avg = not odd and r2 < 0.003
+                    tte = not odd and not avg and reg and r2 > 0.985
+                    if 0.96 < r2 <= 0.985:
+                        aggr = 0
+                if sweep:
+                    level = min(int(j * walk), 3)
+                    px = (qa + level if side == 1 else max(qb - level, 1)) / per_unit
+                else:
+                    px = (qa if side == 1 else qb) / per_unit
+                if avg:
+                    n_size = int(math.exp(math.log(6000.0) + 0.8 * gen.standard_normal()) * lot) + 100
+                    v, aggr = _NTRF, 0
+                    px = np.rint(mid * math.exp(0.03 * sigma * gen.standard_normal()) * 10_000.0) / 10_000.0
+                elif single and is_trf[v] and _uniform(state, _CORE) < 0.6:  # sub-penny, off-exchange
+                    frac = 0.05 + 0.9 * _uniform(state, _CORE)
+                    px = np.rint((qb + frac * (qa - qb)) * sub) / 10_000.0
+                    aggr = 1 if frac >= 0.7 else (2 if frac <= 0.3 else 0)
+                if reg:
+                    if sweep:
+                        cd = _C_ISO_ODD if odd else _C_ISO
+                    else:
+                        cd = _C_AVG if avg else (_C_ODD if odd else (_C_TTE if tte else _C_REG))
+                else:
+                    cd = _C_T_AVG if avg else (_C_T_ODD if odd else _C_T)
+                others += n_size
+            bs = (_B_O if odd or avg else _B_C) if reg else _B_E
+            if bs == _B_C:
+                if np.isnan(first_c):
+                    first_c = px
+                last_c, high, low = px, max(high, px), min(low, px)
+            if full:
+                price[r], size[r], venue[r], basis[r], cond[r], aggressor[r] = px, n_size, v, bs, cd, aggr
+            r += 1
+    open_size = max(100, int(np.rint(others * (0.002 + 0.006 * _uniform(state, _CORE)) / 100)) * 100)
+    close_size = max(100, int(np.rint(others * (0.01 + 0.02 * _uniform(state, _CORE)) / 100)) * 100)
+    if full:
+        size[o_row], size[c_row] = open_size, close_size
+    return first_c, high, low, last_c, others + open_size + close_size
+
+
+@njit(cache=True, nogil=True)
+def _rows(
+    state: np.ndarray,
+    gen: np.random.Generator,
+    tu: np.ndarray,
+    kind: np.ndarray,
+    prints: np.ndarray,
+    anchor: np.ndarray,
+    quotes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mu: float,
+    levels: np.ndarray,
+    prices: np.ndarray,
+    shape: np.ndarray,
+    clock: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    venue: np.ndarray,
+    log_q_step: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The other quotes and every row's time, from the detail stream, given the core's events.
+
+    Quotes between two trade events, before the anchor, are Poisson given it, and their mids a
+    Brownian bridge to it; times map business time through the intensity and are nudged apart
+    by whole microseconds inside their segment. Returns per row (t_ns, contents of quote rows,
+    print index or -1, bid, ask, bid size, ask size) and each print's TickID.
+    """
+    u_open, u_close = levels[0], levels[1]
+    per_unit, pre_ns = prices[0], np.int64(prices[3])
+    lot, k_reg, k_ext, log_q_lots = int(shape[0]), shape[1], shape[2], shape[4]
+    open_us, close_us = np.int64(prices[4]), np.int64(prices[5])
+    w, cum, seg_lo, seg_hi = clock
+    q_x, q_b, q_a = quotes
+    m = len(tu)
+    # quotes per gap (before the anchor of trade event k; index m: after the last trade event)
+    count = np.zeros(m + 1, np.int64)
+    for k in range(m):
+        if anchor[k] >= 0.0:
+            count[k] = _poisson(state, _DETAIL, mu * (anchor[k] - (tu[k - 1] if k else 0.0)))
+    count[m] = _poisson(state, _DETAIL, mu * (1.0 - tu[m - 1]))
+    n_anchor = 0
+    for k in range(m):
+        n_anchor += anchor[k] >= 0.0
+    n_ev = 1 + count.sum() + n_anchor + m
+    eu, ek = np.empty(n_ev), np.empty(n_ev, np.int64)  # ek: trade event index, or -1 for a quote
+    eb, ea = np.empty(n_ev, np.int64), np.empty(n_ev, np.int64)
+    eu[0], ek[0], eb[0], ea[0] = 0.0, -1, q_b[0], q_a[0]
+    e, piece = 1, 0
+    us, ue, x, b, var = _piece_ends(0, levels)
+    uu0 = 0.0
+    for k in range(m + 1):
+        lo = tu[k - 1] if k else 0.0
+        end = anchor[k] if k < m and anchor[k] >= 0.0 else (1.0 if k == m else lo)
+        c = count[k]
+        if c:
+            p = _piece(0.5 * (lo + end), u_open, u_close)
+            if p != piece:
+                piece, uu0 = p, 0.0
+                us, ue, x, b, var = _piece_ends(p, levels)
+            span = max(ue - us, 1e-12)
+            uu_end, x_end = (1.0, b) if k == m else (min(max((end - us) / span, 0.0), 1.0), q_x[k + 1])
+            gaps = np.empty(c + 1)
+            for i in range(c + 1):
+                gaps[i] = gen.standard_exponential()
+            total, acc = gaps.sum(), 0.0
+            for i in range(c):
+                acc += gaps[i]
+                ui = lo + (end - lo) * acc / total
+                uu = min(max((ui - us) / span, 0.0), 1.0)
+                rem = uu_end - uu0
+                if rem > 1e-12:
+                    d = uu - uu0
+                    x += (x_end - x) * d / rem + math.sqrt(max(var * d * (uu_end - uu) / rem, 0.0)) * (
+                        gen.standard_normal()
+                    )
+                uu0 = uu
+                nb, na = _quote_ticks(state, _DETAIL, x, k_reg if p == 1 else k_ext, per_unit)
+                eu[e], ek[e], eb[e], ea[e] = ui, -1, nb, na
+                e += 1
+        if k == m:
+            break
+        if anchor[k] >= 0.0:
+            p = _piece(anchor[k], u_open, u_close)
+            if p != piece:
+                piece = p
+                us, ue, _, b, var = _piece_ends(p, levels)
+            x, uu0 = q_x[k + 1], min(max((anchor[k] - us) / max(ue - us, 1e-12), 0.0), 1.0)
+            eu[e], ek[e], eb[e], ea[e] = anchor[k], -1, q_b[k + 1], q_a[k + 1]
+            e += 1
+        eu[e], ek[e], eb[e], ea[e] = tu[k], k, q_b[k + 1], q_a[k + 1]
+        e += 1
+    # times: business time -> seconds from 04:00 -> whole microseconds, strictly increasing
+    t = np.empty(n_ev, np.int64)
+    hi = np.empty(n_ev, np.int64)
+    s, last_s, last_g, prev = 0, len(w) - 1, len(seg_lo) - 1, np.int64(-1)
+    for i in range(n_ev):
+        xm = eu[i] * cum[-1]
+        while s < last_s and cum[s + 1] <= xm:
+            s += 1
+        ts = np.int64((s + (xm - cum[s]) / w[s]) * _US) if w[s] > 0 else np.int64(s * _US)
+        if ek[i] >= 0 and kind[ek[i]] >= _OPEN_PRINT:
+            ts = open_us if kind[ek[i]] == _OPEN_PRINT else close_us
+            t[i], hi[i], prev = ts, ts, ts
+            continue
+        p = _piece(eu[i], u_open, u_close)
+        g = 0 if p == 0 else (last_g if p == 2 else 1)
+        while p == 1 and g + 1 < last_g and seg_lo[g + 1] <= ts:
+            g += 1
+        t[i] = max(min(ts, seg_hi[g]), seg_lo[g], prev + 1)
+        hi[i], prev = seg_hi[g], t[i]
+    for i in range(n_ev - 2, -1, -1):
+        t[i] = min(t[i], hi[i], t[i + 1] - 1)
+    # rows: one per quote, one per print; quote sizes and TickIDs per market center
+    rows = n_ev - m + prints.sum()
+    t_ns, contents = np.empty(rows, np.int64), np.empty(rows, np.int8)
+    row_print = np.full(rows, -1, np.int64)
+    bid, ask = np.empty(rows), np.empty(rows)
+    bid_size, ask_size, tick_id = (
+        np.empty(rows, np.int64),
+        np.empty(rows, np.int64),
+        np.empty(len(venue), np.int64),
+    )
+    counter = np.empty(len(log_q_step), np.int64)
+    for c in range(len(counter)):
+        counter[c] = int(_uniform(state, _DETAIL) * 40)
+    starts = np.cumsum(prints) - prints
+    qb, qa, qbs, qas, r = -1, -1, 0, 0, 0
+    for i in range(n_ev):
+        if ek[i] < 0:
+            chb, cha = eb[i] != qb, ea[i] != qa
+            if not (chb or cha):
+                if _uniform(state, _DETAIL) < 0.5:
+                    chb = True
+                else:
+                    cha = True
+            if chb:
+                qbs = 100 * lot * _geometric(state, _DETAIL, log_q_lots)
+            if cha:
+                qas = 100 * lot * _geometric(state, _DETAIL, log_q_lots)
+            qb, qa = eb[i], ea[i]
+            t_ns[r], contents[r] = (
+                pre_ns + t[i] * _NS_PER_US,
+                _Q_BA if chb and cha else (_Q_B if chb else _Q_A),
+            )
+            bid[r], ask[r], bid_size[r], ask_size[r] = qb / per_unit, qa / per_unit, qbs, qas
+            r += 1
+            continue
+        k = ek[i]
+        for j in range(prints[k]):
+            q, v = starts[k] + j, venue[starts[k] + j]
+            counter[v] += _geometric(state, _DETAIL, log_q_step[v])
+            t_ns[r], row_print[r], tick_id[q] = pre_ns + t[i] * _NS_PER_US, q, counter[v]
+            bid[r], ask[r], bid_size[r], ask_size[r] = qb / per_unit, qa / per_unit, qbs, qas
+            r += 1
+    return t_ns, contents, row_print, bid, ask, bid_size, ask_size, tick_id
+
+
+@njit(cache=True, nogil=True)
+def _carry(
+    row_print: np.ndarray, contents: np.ndarray, prints: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """Level 1 state after every row: the last print's fields carried over quote rows, running
+    total volume and the open/high/low of basis-C prints. Sets ``contents`` of print rows."""
+    p_price, p_size, p_venue, p_tick, p_basis, p_cond, p_aggr = prints
+    rows = len(row_print)
+    price, size, venue, tick_id = (
+        np.empty(rows),
+        np.empty(rows, np.int64),
+        np.empty(rows, np.int16),
+        np.empty(rows, np.int64),
+    )
+    basis, cond, aggressor = np.empty(rows, np.int8), np.empty(rows, np.int8), np.empty(rows, np.int8)
+    total_volume, open_, high, low = np.empty(rows, np.int64), np.empty(rows), np.empty(rows), np.empty(rows)
+    last, tv, op, hi, lo = -1, 0, np.nan, np.nan, np.nan
+    for r in range(rows):
+        q = row_print[r]
+        if q >= 0:
+            last = q
+            contents[r] = p_basis[q]
+            tv += p_size[q]
+            if p_basis[q] == _B_C:
+                if np.isnan(op):
+                    op, hi, lo = p_price[q], p_price[q], p_price[q]
+                hi, lo = max(hi, p_price[q]), min(lo, p_price[q])
+        if last >= 0:
+            price[r], size[r], venue[r], tick_id[r] = p_price[last], p_size[last], p_venue[last], p_tick[last]
+            basis[r], cond[r], aggressor[r] = p_basis[last], p_cond[last], p_aggr[last]
+        else:
+            price[r], size[r], venue[r], tick_id[r] = np.nan, 0, 0, 0
+            basis[r], cond[r], aggressor[r] = _B_NONE, _C_NONE, 0
+        total_volume[r], open_[r], high[r], low[r] = tv, op, hi, lo
+    return price, size, venue, tick_id, basis, cond, aggressor, total_volume, open_, high, low
 
 
 @dataclass(frozen=True)
 class _Day:
-    """Every Level 1 update of one symbol-day as row arrays; trade fields are 0/NaN on quote rows."""
+    """Every Level 1 update of one symbol-day as row arrays: the state after each (see _carry)."""
 
     t_ns: np.ndarray  # UTC epoch ns
-    is_trade: np.ndarray
+    contents: np.ndarray  # int8 code into _CONTENTS; below _Q_B on trade rows
     price: np.ndarray
     size: np.ndarray
+    total_volume: np.ndarray
     venue: np.ndarray
     tick_id: np.ndarray
     basis: np.ndarray  # int8 code into _BASIS
@@ -391,25 +833,48 @@ class _Day:
     ask: np.ndarray
     bid_size: np.ndarray
     ask_size: np.ndarray
-    contents: np.ndarray  # int8 code into _CONTENTS
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
     prev_close: float
 
+    def __len__(self) -> int:
+        return len(self.t_ns)
 
-def _simulate_day(
+    @property
+    def trades(self) -> np.ndarray:
+        """Row indices of the trades."""
+        return np.flatnonzero(self.contents < _Q_B)
+
+
+@lru_cache(maxsize=1)
+def _venue_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's venue tables: codes, single-print CDF, lit codes and weights, TRF flag and
+    log(1 - 1/TickID step) per code."""
+    codes, single_p, lit_codes, lit_w, step = _venues()
+    is_trf = np.zeros(len(step), dtype=np.bool_)
+    is_trf[list(_TRF)] = True
+    return codes, np.cumsum(single_p), lit_codes, lit_w, is_trf, np.log1p(-1.0 / step)
+
+
+def _run_day(
     inst: Instrument,
     path: _Path,
     sess: calendar.Session,
     halt: tuple[int, int] | None,
     seed: int,
     activity: float,
-) -> _Day:
-    """Generate one symbol-day. ``halt`` is (start, end) in seconds from 04:00, or None."""
+    full: bool,
+) -> tuple[tuple[float, float, float, float, int], _Day | None]:
+    """Simulate one symbol-day: its (open, high, low, close, volume), and its rows when ``full``.
+
+    Both answers come from the same draws (the rows only add draws from the detail stream), so
+    a summary computed alone is exactly the summary of the rows.
+    """
     day = sess.day
     p = _Path.position(day)
     rng = np.random.default_rng([seed, _crc(inst.symbol), day.toordinal()])
-    sigma = inst.volatility
     tick = float(path.tick[p])
-    dec = _decimals(tick)
     prev_close = float(path.close_px[p - 1])
     ref = math.exp(path.log_close[p - 1])
     lot = 10 if ref < 1.0 else 1  # sub-$1 names trade and quote in bigger sizes
@@ -419,274 +884,114 @@ def _simulate_day(
     close_s = int((sess.close.value - pre_ns) // 10**9)
     end_s = int((sess.post_close.value - pre_ns) // 10**9)
     open_us, close_us, end_us = open_s * _US, close_s * _US, end_s * _US
-
     w, cum = _intensity(open_s, close_s, end_s)
     if halt is not None:
         w = w.copy()
         w[halt[0] : halt[1]] = 0.0
         cum = np.concatenate(([0.0], np.cumsum(w)))
     mass = float(cum[-1])
-    u_open, u_close = cum[open_s] / mass, cum[close_s] / mass
 
-    # --- event times: sorted uniforms in business time, mapped through the intensity -----------
-    n = max(int(rng.poisson(inst.trades_per_day * activity * _EVENTS_PER_TRADE * mass)), 1)
-    gaps = rng.standard_exponential(n + 1)
-    u = np.cumsum(gaps)
-    u = u[:-1] / u[-1]
-    t_us = (np.interp(u * mass, cum, _grid(end_s)) * _US).astype(np.int64)
-
-    # segments (lo, hi, kind); the open and close microseconds are kept for the auction prints
-    segs = [(0, open_us - 1, _PRE)]
+    # segments [lo, hi]; the open and close microseconds are kept for the auction prints
+    bounds = [(0, open_us - 1)]
     if halt is None:
-        segs.append((open_us + 1, close_us - 1, _REG))
+        bounds.append((open_us + 1, close_us - 1))
     else:
-        segs += [(open_us + 1, halt[0] * _US - 1, _REG), (halt[1] * _US, close_us - 1, _REG)]
-    segs.append((close_us + 1, end_us - 1, _POST))
-    seg_lo = np.array([s[0] for s in segs], dtype=np.int64)
-    seg_hi = np.array([s[1] for s in segs], dtype=np.int64)
-    seg_kind = np.array([s[2] for s in segs], dtype=np.int8)
-    sid = np.searchsorted(seg_lo, t_us, side="right") - 1
-    t_us = _strictly_increasing(t_us, seg_lo[sid], seg_hi[sid])
-    seg = seg_kind[sid]
+        bounds += [(open_us + 1, halt[0] * _US - 1), (halt[1] * _US, close_us - 1)]
+    bounds.append((close_us + 1, end_us - 1))
+    seg_lo, seg_hi = (np.array(c, dtype=np.int64) for c in zip(*bounds, strict=True))
 
-    # the day opens with a quote before the opening print
-    if t_us[0] >= open_us:
-        t_us, u, seg = np.r_[0, t_us], np.r_[0.0, u], np.r_[np.int8(_PRE), seg]
-    n = len(t_us)
-    kind = np.where(rng.random(n) < _P_TRADE_EVENT, _SINGLE, _QUOTE).astype(np.int8)
-    kind[0] = _QUOTE
-    kind[(kind == _SINGLE) & (seg == _REG) & (rng.random(n) < _P_SWEEP)] = _SWEEP
+    expected = inst.trades_per_day * activity * _EVENTS_PER_TRADE * mass
+    n = int(rng.poisson(expected * _P_TRADE_EVENT))
+    mu = expected * (1 - _P_TRADE_EVENT)  # quotes per unit of business time
+    state = rng.bit_generator.random_raw(2)
+    gen = np.random.Generator(np.random.PCG64(rng.bit_generator.random_raw()))
+    u_open, u_close = cum[open_s] / mass, cum[close_s] / mass
+    tu, kind, prints, anchor = _trade_events(state, gen, n, mu, u_open, u_close)
 
-    # auction prints at exactly the open and the close
-    i_open = int(np.searchsorted(t_us, open_us))
-    i_close = int(np.searchsorted(t_us, close_us))
-    at = [i_open, i_close]
-    t_us = np.insert(t_us, at, [open_us, close_us])
-    u = np.insert(u, at, [u_open, u_close])
-    seg = np.insert(seg, at, [_REG, _REG])
-    kind = np.insert(kind, at, [_OPEN_PRINT, _CLOSE_PRINT])
-    i_close += 1
-    n = len(t_us)
-
-    # --- mid price: Brownian bridges in business time ----------------------------------------
-    z = rng.standard_normal(n)
-    z_end = rng.standard_normal(3)
-    log_mid = np.empty(n)
-    pieces = (
-        (0, i_open, 0.0, u_open, math.log(prev_close), path.log_open[p], (0.4 * sigma) ** 2),
-        (i_open, i_close + 1, u_open, u_close, path.log_open[p], path.log_close[p], sigma**2),
-        (i_close + 1, n, u_close, 1.0, path.log_close[p], path.log_close[p], (0.3 * sigma) ** 2),
-    )
-    for j, (i0, i1, us, ue, a, b, var) in enumerate(pieces):
-        uu = np.clip((u[i0:i1] - us) / max(ue - us, 1e-12), 0.0, 1.0)
-        log_mid[i0:i1] = _bridge(uu, a, b, var, z[i0:i1], float(z_end[j]))
-    mid = np.exp(log_mid)
-
-    # --- quotes ---------------------------------------------------------------------------
-    qi = np.flatnonzero(kind == _QUOTE)
-    nq = len(qi)
     liquidity = inst.trades_per_day / 10_000
     spread_bps = 2.5 / math.sqrt(liquidity) * (1 + 5 / max(ref, 0.01))
     k_mean = max(ref * spread_bps * 1e-4 / tick, 1.0)
-    ext = seg[qi] != _REG
-    k_extra = np.where(ext, 2 * k_mean, k_mean - 1) + 0.15
-    spread = 1 + rng.poisson(k_extra)
-    m = mid[qi] / tick
-    bid_t = np.maximum(np.floor(m - spread / 2 + 0.5), 1).astype(np.int64)
-    ask_t = bid_t + spread
-    chb = bid_t != np.r_[-1, bid_t[:-1]]
-    cha = ask_t != np.r_[-1, ask_t[:-1]]
-    neither = ~(chb | cha)
-    side_b = rng.random(nq) < 0.5
-    chb |= neither & side_b
-    cha |= neither & ~side_b
-    q_contents = np.where(chb & cha, _Q_BA, np.where(chb, _Q_B, _Q_A)).astype(np.int8)
-    mean_lots = 1 + inst.trades_per_day / 40_000
-    q_bsize = (100 * lot * rng.geometric(1 / mean_lots, nq))[_ffill_index(chb)]
-    q_asize = (100 * lot * rng.geometric(1 / mean_lots, nq))[_ffill_index(cha)]
-    q_of_ev = np.cumsum(kind == _QUOTE) - 1  # quote in force at each event
-
-    # --- expand sweeps into prints ----------------------------------------------------------
-    is_sweep_ev = kind == _SWEEP
-    n_sw = int(is_sweep_ev.sum())
-    sweep_len = np.minimum(2 + rng.poisson(_SWEEP_MEAN_EXTRA, n_sw), _SWEEP_MAX)
-    rep = np.ones(n, dtype=np.int64)
-    rep[is_sweep_ev] = sweep_len
-    row_ev = np.repeat(np.arange(n), rep)
-    starts = np.cumsum(rep) - rep
-    row_j = np.arange(len(row_ev)) - starts[row_ev]
-    rows = len(row_ev)
-    row_kind = kind[row_ev]
-    is_trade = row_kind != _QUOTE
-
-    # --- trades -----------------------------------------------------------------------------
-    ti = np.flatnonzero(is_trade)
-    nt = len(ti)
-    ev = row_ev[ti]
-    tk = row_kind[ti]
-    tseg = seg[ev]
-    q = q_of_ev[ev]
-    tb, ta = bid_t[q], ask_t[q]
-    side = np.where(rng.random(n)[ev] < 0.5, 1, 2).astype(np.int8)
-    single = tk == _SINGLE
-    sweep = tk == _SWEEP
-    auction = (tk == _OPEN_PRINT) | (tk == _CLOSE_PRINT)
-
-    codes, single_p, lit_codes, lit_w, step = _venues()
-    venue = np.empty(nt, dtype=np.int16)
-    venue[single] = rng.choice(codes, size=int(single.sum()), p=single_p)
-    sweep_rank = (np.cumsum(is_sweep_ev) - 1)[ev[sweep]]
-    order = _weighted_distinct(rng, lit_w, n_sw)
-    venue[sweep] = lit_codes[order[sweep_rank, row_j[ti][sweep]]]
-    venue[auction] = inst.listing
-
-    # sizes: round lots dominate (median 100), odd lots common, a lognormal tail of thousands
-    r = rng.random(nt)
-    odd_size = np.clip(np.exp(rng.random(nt) * math.log(100)).astype(np.int64), 1, 99)
-    lots = 100 * lot * rng.integers(2, 10, nt)
-    tail = (np.exp(rng.normal(math.log(1500), 0.9, nt)) * lot).astype(np.int64) + 100
-    single_size = np.where(r < 0.25, odd_size, np.where(r < 0.67, 100 * lot, np.where(r < 0.88, lots, tail)))
-    sweep_size = np.where(
-        r < 0.15, odd_size, np.where(r < 0.65, 100 * lot, 100 * lot * rng.integers(1, 5, nt))
+    levels = np.array(
+        [u_open, u_close, math.log(prev_close), path.log_open[p], path.log_close[p], inst.volatility]
     )
-    size = np.where(single, single_size, sweep_size).astype(np.int64)
-    odd = size < 100
-    r2 = rng.random(nt)
-    avg = single & ~odd & (r2 < 0.003)
-    tte = single & ~odd & ~avg & (tseg == _REG) & (r2 > 0.985)
-    size[avg] = (np.exp(rng.normal(math.log(6000), 0.8, int(avg.sum()))) * lot).astype(np.int64) + 100
-    venue[avg] = _NTRF
-
-    # prices (in ticks where on the grid; sub-penny off-exchange prints are set after)
-    ticks = np.where(side == 1, ta, tb).astype(np.int64)
-    walk = rng.uniform(0.25, 0.75, n_sw)[sweep_rank]
-    level = np.minimum((row_j[ti][sweep] * walk).astype(np.int64), 3)
-    ticks[sweep] = np.where(side[sweep] == 1, ta[sweep] + level, np.maximum(tb[sweep] - level, 1))
-    price = np.round(ticks * tick, dec)
-    aggressor = side.copy()
-    aggressor[single & (r2 > 0.96) & (r2 <= 0.985)] = 0
-    offex = single & ~avg & np.isin(venue, _TRF) & (rng.random(nt) < 0.6)
-    frac = rng.uniform(0.05, 0.95, nt)
-    inside = np.round((tb + frac * (ta - tb)) * tick, 4)
-    price[offex] = inside[offex]
-    aggressor[offex] = np.where(frac[offex] >= 0.7, 1, np.where(frac[offex] <= 0.3, 2, 0))
-    price[avg] = np.round(mid[ev[avg]] * np.exp(rng.normal(0.0, 0.03 * sigma, int(avg.sum()))), 4)
-    aggressor[avg] = 0
-
-    # auction prints: at the day's open and official close, sized on the rest of the day
-    others = int(size[~auction].sum())
-    o_row = int(np.flatnonzero(tk == _OPEN_PRINT)[0])
-    c_row = int(np.flatnonzero(tk == _CLOSE_PRINT)[0])
-    price[o_row], price[c_row] = path.open_px[p], path.close_px[p]
-    size[o_row] = max(100, round(others * rng.uniform(0.002, 0.008) / 100) * 100)
-    size[c_row] = max(100, round(others * rng.uniform(0.01, 0.03) / 100) * 100)
-    aggressor[auction] = 0
-
-    # conditions and basis
-    reg = tseg == _REG
-    cond = np.where(
-        reg,
-        np.where(
-            sweep,
-            np.where(odd, _C_ISO_ODD, _C_ISO),
-            np.where(avg, _C_AVG, np.where(odd, _C_ODD, np.where(tte, _C_TTE, _C_REG))),
-        ),
-        np.where(avg, _C_T_AVG, np.where(odd, _C_T_ODD, _C_T)),
-    ).astype(np.int8)
-    cond[o_row], cond[c_row] = _C_OPEN, _C_CLOSE
-    basis = np.where(reg, np.where(odd | avg, _B_O, _B_C), _B_E).astype(np.int8)
-    basis[o_row] = basis[c_row] = _B_C
-
-    # TickIDs: a gapped sequence per market center, rising through the day
-    by_venue = np.argsort(venue, kind="stable")
-    sv = venue[by_venue]
-    inc = rng.geometric(1 / step[sv])
-    csum = np.cumsum(inc)
-    first = np.r_[True, sv[1:] != sv[:-1]]
-    group = np.cumsum(first) - 1
-    base = (csum - inc)[first]
-    offset = rng.integers(0, 40, len(step))
-    tick_id = np.empty(nt, dtype=np.int64)
-    tick_id[by_venue] = csum - base[group] + offset[sv]
-
-    # --- rows ------------------------------------------------------------------------------
-    def full(values: np.ndarray, fill: Any, dtype: Any) -> np.ndarray:
-        out = np.full(rows, fill, dtype=dtype)
-        out[ti] = values
-        return out
-
-    bid_px = np.round(bid_t * tick, dec)
-    ask_px = np.round(ask_t * tick, dec)
-    rq = q_of_ev[row_ev]
-    contents = q_contents[rq].copy()
-    contents[ti] = basis
-    return _Day(
-        t_ns=pre_ns + t_us[row_ev] * _NS_PER_US,
-        is_trade=is_trade,
-        price=full(price, np.nan, np.float64),
-        size=full(size, 0, np.int64),
-        venue=full(venue, 0, np.int16),
-        tick_id=full(tick_id, 0, np.int64),
-        basis=full(basis, _B_NONE, np.int8),
-        cond=full(cond, _C_NONE, np.int8),
-        aggressor=full(aggressor, 0, np.int8),
-        bid=bid_px[rq],
-        ask=ask_px[rq],
-        bid_size=q_bsize[rq].astype(np.int64),
-        ask_size=q_asize[rq].astype(np.int64),
+    prices = np.array(
+        [round(1 / tick), path.open_px[p], path.close_px[p], pre_ns, open_us, close_us], dtype=np.float64
+    )
+    mean_lots = 1 + inst.trades_per_day / 40_000
+    shape = np.array([lot, k_mean - 1 + 0.15, 2 * k_mean + 0.15, inst.listing, math.log1p(-1 / mean_lots)])
+    venues = _venue_tables()
+    m, n_prints = (len(tu) + 1, int(prints.sum())) if full else (0, 0)
+    quotes = (np.empty(m), np.empty(m, np.int64), np.empty(m, np.int64))
+    out = tuple(
+        np.empty(n_prints, dtype=dtype)
+        for dtype in (np.float64, np.int64, np.int16, np.int8, np.int8, np.int8)
+    )
+    summary = _prints(state, gen, full, tu, kind, prints, anchor, levels, prices, shape, venues, quotes, out)
+    if not full:
+        return summary, None
+    p_price, p_size, p_venue, p_basis, p_cond, p_aggr = out
+    clock = (w, cum, seg_lo, seg_hi)
+    t_ns, contents, row_print, bid, ask, bid_size, ask_size, p_tick = _rows(
+        state, gen, tu, kind, prints, anchor, quotes, mu, levels, prices, shape, clock, p_venue, venues[5]
+    )
+    carried = _carry(row_print, contents, (p_price, p_size, p_venue, p_tick, p_basis, p_cond, p_aggr))
+    price, size, venue, tick_id, basis, cond, aggressor, total_volume, open_, high, low = carried
+    return summary, _Day(
+        t_ns=t_ns,
         contents=contents,
+        price=price,
+        size=size,
+        total_volume=total_volume,
+        venue=venue,
+        tick_id=tick_id,
+        basis=basis,
+        cond=cond,
+        aggressor=aggressor,
+        bid=bid,
+        ask=ask,
+        bid_size=bid_size,
+        ask_size=ask_size,
+        open=open_,
+        high=high,
+        low=low,
         prev_close=prev_close,
     )
 
 
-def _level1_frame(symbol: str, d: _Day) -> pd.DataFrame:
-    """The Level 1 state after every update: last-trade fields carried over quote rows."""
-    rows = len(d.t_ns)
-    trades = np.flatnonzero(d.is_trade)
-    first = int(trades[0]) if len(trades) else rows
-    at = np.where(d.is_trade, np.arange(rows), 0)
-    np.maximum.accumulate(at, out=at)
+def _frame(symbol: str, d: _Day, rows: np.ndarray | None, columns: Mapping[str, object]) -> pd.DataFrame:
+    """``columns`` of the day's rows (all of them, or those indexed by ``rows``).
 
-    def carry(values: np.ndarray, fill: Any) -> np.ndarray:
-        out = values[at]
-        out[:first] = fill
-        return out
+    The row arrays already have the schema's dtypes, so the frame is built without the copies
+    ``schema.conform`` would make (the unit tests check the dtypes).
+    """
 
-    def running(ufunc: np.ufunc, empty: float) -> np.ndarray:
-        out = np.where(d.basis == _B_C, d.price, empty)
-        ufunc.accumulate(out, out=out)
-        out[out == empty] = np.nan
-        return out
+    def take(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
 
-    c_rows = np.flatnonzero(d.basis == _B_C)
-    open_ = np.full(rows, np.nan)
-    if len(c_rows):
-        open_[c_rows[0] :] = d.price[c_rows[0]]
-    frame = pd.DataFrame(
-        {
-            "timestamp": _timestamps(d.t_ns),
-            "symbol": np.full(rows, symbol, dtype=object),
-            "tick_id": carry(d.tick_id, 0),
-            "market_center": carry(d.venue, 0),
-            "price": carry(d.price, np.nan),
-            "size": carry(d.size, 0),
-            "total_volume": np.cumsum(d.size),
-            "bid": d.bid,
-            "ask": d.ask,
-            "basis": _BASIS[carry(d.basis, _B_NONE)],
-            "conditions": _CONDITIONS[carry(d.cond, _C_NONE)],
-            "aggressor": carry(d.aggressor, 0),
-            "bid_size": d.bid_size,
-            "ask_size": d.ask_size,
-            "open": open_,
-            "high": running(np.maximum, -np.inf),
-            "low": running(np.minimum, np.inf),
-            "close": np.full(rows, d.prev_close),
-            "contents": _CONTENTS[d.contents],
-        },
-        copy=False,
-    )
-    return conform(frame, LEVEL1_COLUMNS)
+    n = len(d) if rows is None else len(rows)
+
+    def column(name: str) -> Any:
+        if name == "timestamp":
+            return _timestamps(take(d.t_ns))
+        if name == "symbol":
+            return np.full(n, symbol, dtype=object)
+        if name == "close":
+            return np.full(n, d.prev_close)
+        if name in _CODED:
+            field, table = _CODED[name]
+            return table[take(getattr(d, field))]
+        return take(getattr(d, _FIELD.get(name, name)))
+
+    return pd.DataFrame({name: column(name) for name in columns}, copy=False)
+
+
+# frame columns stored under another _Day field, and the coded (string) ones
+_FIELD = {"market_center": "venue"}
+_CODED = {
+    "basis": ("basis", _BASIS),
+    "conditions": ("cond", _CONDITIONS),
+    "contents": ("contents", _CONTENTS),
+}
 
 
 def _timestamps(t_ns: np.ndarray) -> pd.DatetimeIndex:
@@ -789,16 +1094,17 @@ class Market:
         or "" before the day's first trade). ``close`` is the previous session's official close.
         """
         d = self._session(day).day
-        return self._frames.get(("level1", symbol, d), lambda: _level1_frame(symbol, self._day(symbol, d)))
+        return self._frames.get(
+            ("level1", symbol, d), lambda: _frame(symbol, self._day(symbol, d), None, LEVEL1_COLUMNS)
+        )
 
     def ticks(self, symbol: str, day: dt.date | str) -> pd.DataFrame:
         """The day's trades (``schema.TICK_COLUMNS``): exactly the trade rows of ``level1``."""
         d = self._session(day).day
 
         def make() -> pd.DataFrame:
-            frame = self.level1(symbol, d)
-            trades = frame["contents"].isin(["C", "E", "O"]).to_numpy()
-            return frame.loc[trades, list(TICK_COLUMNS)].reset_index(drop=True)
+            rows = self._day(symbol, d)
+            return _frame(symbol, rows, rows.trades, TICK_COLUMNS)
 
         return self._frames.get(("ticks", symbol, d), make)
 
@@ -820,17 +1126,14 @@ class Market:
             raise ValueError(f"bar interval must be a positive integer, got {interval!r}")
         interval = int(interval)
         sess = self._session(day)
-        ticks = self.ticks(symbol, sess.day)
-        stamps = ticks["timestamp"]
-        t_ns = stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
-        size = ticks["size"].to_numpy()
-        price = ticks["price"].to_numpy()
-        total = ticks["total_volume"].to_numpy()
+        d = self._day(symbol, sess.day)
+        trades = d.trades
+        t_ns, size, price, total = d.t_ns[trades], d.size[trades], d.price[trades], d.total_volume[trades]
         if kind == "s":
             midnight = pd.Timestamp(sess.day).tz_localize(TZ).value
             key = (t_ns - midnight) // (interval * 10**9)
         elif kind == "t":
-            key = np.arange(len(ticks)) // interval
+            key = np.arange(len(trades)) // interval
         else:
             key = (total - size) // interval
         n = len(key)
@@ -838,7 +1141,7 @@ class Market:
             return _empty_bars()
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         ends = np.r_[starts[1:], n] - 1
-        qualifies = ticks["basis"].isin(["C", "E"]).to_numpy()
+        qualifies = np.isin(d.basis[trades], (_B_C, _B_E))
         idx = np.arange(n)
         first_q = np.minimum.reduceat(np.where(qualifies, idx, n), starts)
         last_q = np.maximum.reduceat(np.where(qualifies, idx, -1), starts)
@@ -853,7 +1156,7 @@ class Market:
             end_ns = midnight + (key[starts] + 1) * interval * 10**9
             label = _timestamps(end_ns)
         else:
-            label = pd.DatetimeIndex(stamps.iloc[ends])
+            label = _timestamps(t_ns[ends])
         return pd.DataFrame(
             {
                 "timestamp": label,
@@ -872,11 +1175,16 @@ class Market:
 
         Open/high/low/close are the regular session's basis-C trades (the opening print, the
         extremes, the closing cross); volume is the day's final total volume. Agrees exactly
-        with ``ticks()`` of each day. Each day is generated once and remembered.
+        with ``ticks()`` of each day: the same simulation, run without building the day's rows
+        (a few ms a day at activity 1). Each day is computed once and remembered.
         """
         self.instrument(symbol)
         days = calendar.sessions(calendar.to_date(start), calendar.to_date(end))
-        rows = [self._summary(symbol, d) for d in days]
+        if len(days) < 8:
+            rows = [self._summary(symbol, d) for d in days]
+        else:  # the kernels release the GIL: spread a long range over the cores
+            with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8)) as pool:
+                rows = list(pool.map(lambda d: self._summary(symbol, d), days))
         return pd.DataFrame(
             {
                 "date": pd.Series(days, dtype=object),
@@ -955,22 +1263,28 @@ class Market:
         start = int(rng.integers(open_s + 900, close_s - 1800 - 900))
         return start, start + int(rng.integers(300, 901))
 
-    def _day(self, symbol: str, day: dt.date) -> _Day:
+    def _run(
+        self, symbol: str, day: dt.date, full: bool
+    ) -> tuple[tuple[float, float, float, float, int], _Day | None]:
         inst = self.instrument(symbol)
         sess = calendar.session(day)
-        return _simulate_day(
-            inst, self._path(symbol), sess, self._halt(symbol, sess), self.seed, self.activity
+        return _run_day(
+            inst, self._path(symbol), sess, self._halt(symbol, sess), self.seed, self.activity, full
         )
 
+    def _day(self, symbol: str, day: dt.date) -> _Day:
+        """The day's rows, generated once and kept while the cache has room (weighed in rows)."""
+
+        def make() -> _Day:
+            summary, rows = self._run(symbol, day, full=True)
+            self._summaries.get((symbol, day), lambda: summary)
+            return rows
+
+        return self._frames.get(("day", symbol, day), make)
+
     def _summary(self, symbol: str, day: dt.date) -> tuple[float, float, float, float, int]:
-        """(open, high, low, close, volume) of one day, from its trades."""
-
-        def make() -> tuple[float, float, float, float, int]:
-            d = self._day(symbol, day)
-            c = d.price[d.basis == _B_C]
-            return float(c[0]), float(c.max()), float(c.min()), float(c[-1]), int(d.size.sum())
-
-        return self._summaries.get((symbol, day), make)
+        """(open, high, low, close, volume) of one day's basis-C trades, without building its rows."""
+        return self._summaries.get((symbol, day), lambda: self._run(symbol, day, full=False)[0])
 
 
 def _empty_bars() -> pd.DataFrame:

@@ -363,3 +363,20 @@ def test_fundamentals_are_small_plausible_and_deterministic(market: Market) -> N
     assert f["52 Week Low"] <= UNIVERSE["AAPL"].price * 1.5 and f["52 Week High"] >= f["52 Week Low"]
     assert f["Precision"] == 2 and f["Common Shares Outstanding"] > 10**9
     assert market.fundamentals("SPY")["PE"] is None
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_daily_fast_path_equals_the_summary_of_ticks(seed: int) -> None:
+    """daily() runs the simulation without building rows; it must match ticks() exactly."""
+    days = calendar.sessions("2024-11-25", "2024-12-06")  # a half day, and enough days for threads
+    halted = next(
+        d for d in calendar.sessions("2024-01-01", "2024-12-31") if Market(seed=seed).halts("SPY", d)
+    )
+    for symbol, span in (("AAPL", days), ("PNNY", days), ("SPY", [halted])):
+        daily = Market(seed=seed, activity=ACTIVITY).daily(symbol, span[0], span[-1])
+        rows = Market(seed=seed, activity=ACTIVITY)
+        for day, bar in zip(span, daily.itertuples(), strict=True):
+            ticks = rows.ticks(symbol, day)
+            c = ticks.loc[ticks["basis"] == "C", "price"]
+            assert (bar.open, bar.high, bar.low, bar.close) == (c.iloc[0], c.max(), c.min(), c.iloc[-1])
+            assert bar.volume == ticks["total_volume"].iloc[-1] == ticks["size"].sum()
