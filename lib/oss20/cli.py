@@ -54,9 +54,7 @@ def _symbols(text: str | None) -> tuple[str, ...]:
     return symbols
 
 
-def _day(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
+def _day(text: str) -> dt.date:
     try:
         day = calendar.to_date(text)
     except ValueError as err:
@@ -137,7 +135,7 @@ def simulate(
         level1_port=level1_port,
         lookup_port=history_port,
         admin_port=admin_port,
-        day=_day(day),
+        day=_day(day) if day is not None else None,
         start=_time(start),
         speed=speed,
         seed=seed,

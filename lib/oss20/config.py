@@ -31,7 +31,9 @@ class Settings(param.Parameterized):
     level1_port = param.Integer(default=5009, bounds=(0, 65535), doc="Level 1 streaming port.")
     lookup_port = param.Integer(default=9100, bounds=(0, 65535), doc="Lookup and history port.")
     admin_port = param.Integer(default=9300, bounds=(0, 65535), doc="Admin port.")
-    protocol = param.Selector(default="6.2", objects=["6.0", "6.1", "6.2"], doc="IQFeed protocol version.")
+    protocol: param.Selector = param.Selector(
+        default="6.2", objects=["6.0", "6.1", "6.2"], doc="IQFeed protocol version."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

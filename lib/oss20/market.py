@@ -922,9 +922,13 @@ def _run_day(
     venues = _venue_tables()
     m, n_prints = (len(tu) + 1, int(prints.sum())) if full else (0, 0)
     quotes = (np.empty(m), np.empty(m, np.int64), np.empty(m, np.int64))
-    out = tuple(
-        np.empty(n_prints, dtype=dtype)
-        for dtype in (np.float64, np.int64, np.int16, np.int8, np.int8, np.int8)
+    out = (
+        np.empty(n_prints, np.float64),
+        np.empty(n_prints, np.int64),
+        np.empty(n_prints, np.int16),
+        np.empty(n_prints, np.int8),
+        np.empty(n_prints, np.int8),
+        np.empty(n_prints, np.int8),
     )
     summary = _prints(state, gen, full, tu, kind, prints, anchor, levels, prices, shape, venues, quotes, out)
     if not full:
@@ -1277,6 +1281,7 @@ class Market:
 
         def make() -> _Day:
             summary, rows = self._run(symbol, day, full=True)
+            assert rows is not None, "a full run builds the day's rows"
             self._summaries.get((symbol, day), lambda: summary)
             return rows
 

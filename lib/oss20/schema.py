@@ -6,13 +6,18 @@ exactly these columns in this order. Timestamps are exchange-local (America/New_
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+Columns = dict[str, Any]
+"""Column name -> numpy or pandas dtype, in frame order."""
 
 TZ = "America/New_York"
 TIMESTAMP = pd.DatetimeTZDtype("ns", TZ)
 
-TICK_COLUMNS: dict[str, object] = {
+TICK_COLUMNS: Columns = {
     "timestamp": TIMESTAMP,  # trade time, microsecond resolution
     "symbol": object,
     "tick_id": np.int64,  # sequence per market center and day
@@ -31,7 +36,7 @@ TICK_COLUMNS: dict[str, object] = {
 TICK_IDENTITY = ("symbol", "market_center", "tick_id")
 """With the trading day, what makes a tick unique (TickIDs are per market center)."""
 
-LEVEL1_COLUMNS: dict[str, object] = {
+LEVEL1_COLUMNS: Columns = {
     **TICK_COLUMNS,
     "bid_size": np.int64,
     "ask_size": np.int64,
@@ -43,7 +48,7 @@ LEVEL1_COLUMNS: dict[str, object] = {
 }
 """A Level 1 update (Q message): the symbol's full state after one trade or quote change."""
 
-BAR_COLUMNS: dict[str, object] = {
+BAR_COLUMNS: Columns = {
     "timestamp": TIMESTAMP,  # bar start
     "symbol": object,
     "open": np.float64,
@@ -56,12 +61,12 @@ BAR_COLUMNS: dict[str, object] = {
 """An interval, daily or information-driven bar."""
 
 
-def empty_frame(columns: dict[str, object]) -> pd.DataFrame:
+def empty_frame(columns: Columns) -> pd.DataFrame:
     """An empty frame with the given columns and dtypes."""
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
-def conform(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+def conform(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Return ``frame`` with exactly ``columns``, in order and with their dtypes.
 
     Raises KeyError naming the missing columns rather than inventing values.

@@ -235,7 +235,7 @@ class Level1Stream:
         self.stats.trades += len(trades)
         if len(trades):
             last = trades.groupby("symbol", sort=False)["timestamp"].max()
-            self.last_trade.update(last.to_dict())
+            self.last_trade.update({str(symbol): stamp for symbol, stamp in last.items()})
         for message in batch.messages:
             kind = message[0]
             if kind == "n" and len(message) > 1:

@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -290,7 +290,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Close every port and end the background thread started by ``start()``."""
-        self._call(lambda: self._stopping and self._stopping.set())
+        self._call(self._request_stop)
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
@@ -344,7 +344,11 @@ class Simulator:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.wait_closed(), 2)
 
-    def _call(self, fn) -> None:  # type: ignore[no-untyped-def]
+    def _request_stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+
+    def _call(self, fn: Callable[[], object]) -> None:
         if self._loop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(fn)
 
