@@ -21,15 +21,17 @@ SYMBOLS = ("AAPL", "MSFT", "KO")
 IDENTITY = ["symbol", "market_center", "tick_id"]
 
 
-async def collect_live(sim: Simulator, stream: Level1Stream, until_quiet: float = 0.5) -> pd.DataFrame:
-    """Read trades until the simulated day is over and the socket has been quiet a moment."""
+async def collect_live(sim: Simulator, stream: Level1Stream) -> pd.DataFrame:
+    """Read trades until the simulator's clock message says the day is over.
+
+    The tape writes a symbol's updates before the clock message of the same moment, on the same
+    socket, so the day-end ``T`` line proves every update of the day has arrived.
+    """
+    day_end = ("T", sim.clock.end.strftime("%Y%m%d %H:%M:%S"))
     frames = []
-    quiet_since = None
     async for batch in stream.batches():
         frames.append(batch.trades())
-        if sim.clock.finished:
-            quiet_since = quiet_since or time.monotonic()
-        if quiet_since and time.monotonic() - quiet_since > until_quiet:
+        if day_end in batch.messages:
             break
     return pd.concat(frames, ignore_index=True)
 

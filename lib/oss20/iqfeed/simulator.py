@@ -110,6 +110,11 @@ class SessionClock:
         return pd.Timestamp(self.now_ns, tz="UTC").tz_convert(TZ)
 
     @property
+    def end(self) -> pd.Timestamp:
+        """The end of the simulated day (after-hours close)."""
+        return pd.Timestamp(self.end_ns, tz="UTC").tz_convert(TZ)
+
+    @property
     def finished(self) -> bool:
         return self.now_ns >= self.end_ns
 
