@@ -25,6 +25,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
+	$(BIN)/python bench/bench_market.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench

@@ -14,35 +14,28 @@ Builds ~1M realistic Q lines (our client's field selection, OSS20_UPDATE_FIELDS)
 - formatting: ``format_level1`` in one call and in 10k-row batches, against a per-row f-string loop.
 
 Each figure is the best of ``--repeat`` runs (numba compilation excluded by a warm-up). Writes
-bench/results/parse.json and the table between the bench_parse markers in bench/README.md.
+bench/results/parse.json and the table between the parse markers in bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
-import json
 import os
-import platform
 import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 os.environ["POLARS_MAX_THREADS"] = "1"  # must precede the polars import
 
-import numba
 import numpy as np
 import pandas as pd
 import polars as pl
+from _common import best_of, machine, now_utc, write_results
 from oss20 import schema
 from oss20.iqfeed import protocol as P
 
-HERE = Path(__file__).resolve().parent
 FIELDS = P.OSS20_UPDATE_FIELDS
 CHUNK = 1 << 20
-BEGIN, END = "<!-- bench_parse:begin -->", "<!-- bench_parse:end -->"
 SYMBOLS = (
     "AAPL",
     "MSFT",
@@ -114,16 +107,6 @@ def synthetic_updates(n: int, seed: int = 20250102) -> pd.DataFrame:
     trade_kind = pd.Series(contents).map(dict(zip(("C", "Cbav", "Cv", "E", "O"), basis, strict=True)))
     frame["basis"] = trade_kind.fillna("").to_numpy(dtype=object)
     return schema.conform(frame, schema.LEVEL1_COLUMNS)
-
-
-def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
-    """Best wall time of ``repeat`` runs and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def ours(data: bytes) -> pd.DataFrame:
@@ -217,21 +200,11 @@ def fstring_lines(frame: pd.DataFrame) -> bytes:
     return "".join(out).encode("latin-1")
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def write_readme(results: dict) -> None:
+def readme_table(results: dict) -> list[str]:
+    """The README table of a run: parse and format figures side by side with the peers."""
     rows = results["parse"]
     fmt = results["format"]
     lines = [
-        BEGIN,
         f"Level 1 parse, {results['lines']:,} Q lines ({results['bytes'] / 1e6:.0f} MB, OSS20 fields), "
         f"best of {results['repeat']}, one core; {results['machine']['cpu']}, "
         f"Python {results['machine']['python']}, numba {results['machine']['numba']}, {results['date']}.",
@@ -251,15 +224,7 @@ def write_readme(results: dict) -> None:
         lines.append(
             f"| {r['name']} | {r['lines_per_s']:,.0f} | {r['seconds']:.3f} | {r['ours_speedup']:.1f} |"
         )
-    lines.append(END)
-    block = "\n".join(lines)
-    path = HERE / "README.md"
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
-    else:
-        text = (text.rstrip() + "\n\n" if text else "") + block + "\n"
-    path.write_text(text)
+    return lines
 
 
 def main() -> None:
@@ -324,7 +289,7 @@ def main() -> None:
 
     results = {
         "benchmark": "level1_parse",
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": now_utc(),
         "lines": n,
         "bytes": len(data),
         "chunk_bytes": CHUNK,
@@ -332,24 +297,12 @@ def main() -> None:
         "repeat": args.repeat,
         "parse": parse_rows,
         "format": format_rows,
-        "machine": {
-            "cpu": cpu_model(),
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "numba": numba.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "polars": pl.__version__,
-            "polars_threads": pl.thread_pool_size(),
-        },
+        "machine": machine(polars=pl.__version__, polars_threads=pl.thread_pool_size()),
         "notes": "best of `repeat` runs (the per-line Python parser and the f-string formatter run once); "
         "numba compile excluded; POLARS_MAX_THREADS=1; pandas is single-threaded.",
     }
     if not args.no_write:
-        (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "parse.json").write_text(json.dumps(results, indent=2) + "\n")
-        write_readme(results)
+        write_results("parse", results, readme_table(results))
     sys.stdout.flush()
 
 
