@@ -573,6 +573,42 @@ def test_level1_chunk_boundaries_anywhere(data, day, cuts):
     assert [m for p in parts for m in p.messages] == whole.messages
 
 
+def test_level1_short_lines_grow_the_outputs():
+    """Lines far shorter than the parser's first guess of 64 bytes force its output arrays to grow."""
+    lines = []
+    for i in range(3000):
+        lines.append(f"Q,S{i % 7},{i}.5,\n".encode())
+        if i % 3 == 0:
+            lines.append(b"T,20250102 09:30:00\n")
+        if i % 5 == 0:
+            lines.append(b"\n")
+    stream = b"".join(lines)
+    fields = ("Symbol", "Most Recent Trade")
+    whole = P.Level1Parser(fields).feed(stream)
+    one_by_one = P.Level1Parser(fields)
+    parts = [one_by_one.feed(line) for line in lines]
+    got = pd.concat([p.updates for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(whole.updates, got, check_exact=True)
+    assert len(whole.updates) == 3000
+    assert whole.updates["price"].iloc[-1] == 2999.5
+    assert whole.messages == [m for p in parts for m in p.messages] and len(whole.messages) == 1000
+    assert len(whole.malformed) == 600 and {m.reason for m in whole.malformed} == {"empty line"}
+
+
+@given(st.lists(st.binary(max_size=12), min_size=1, max_size=8), st.lists(st.integers(0, 7), max_size=300))
+@SETTINGS
+def test_intern_codes_match_a_dict(pool, picks):
+    """Short (packed key) and long (hashed) strings, many repeats: codes in order of first sight."""
+    strings = [pool[i % len(pool)] for i in picks]
+    starts = np.cumsum([0] + [len(s) for s in strings]).astype(np.int64)[: len(strings)]
+    lens = np.array([len(s) for s in strings], np.int64)
+    codes, firsts = K.intern(np.frombuffer(b"".join(strings), np.uint8), starts, lens)
+    seen: dict[bytes, int] = {}
+    want = [seen.setdefault(s, len(seen)) for s in strings]
+    assert codes.tolist() == want
+    assert [strings[i] for i in firsts.tolist()] == list(seen)
+
+
 # ---------------------------------------------------------------------------------------------
 # history round trips
 

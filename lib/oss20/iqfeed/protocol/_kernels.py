@@ -55,6 +55,11 @@ E_EMPTY = 10
 E_TSMSG = 11
 E_REQUIRED = 12
 
+# scan_level1 outcomes: the buffer is done, a layout switch line was read, the outputs are full.
+SCAN_DONE = 0
+SCAN_LAYOUT = 1
+SCAN_FULL = 2
+
 # Format kinds: how one output field is written.
 F_EMPTY = 0
 F_PRICE = 1  # float column, shortest exact decimal, NaN -> empty
@@ -202,83 +207,6 @@ def _line_end(buf, p: int, end: int) -> int:
     return p
 
 
-@njit(cache=True, inline="always")
-def _parse_price(buf, p: int, end: int):
-    """Decimal text from p to the next delimiter -> (error, value, slow, field end).
-
-    Correctly rounded: m / 10**k with one division while m <= 2**53, else ``div_round``;
-    slow=True (more than 18 digits or 22 decimals) asks the caller for Python's float().
-    """
-    i = p
-    neg = False
-    if i < end and buf[i] == 45:
-        neg = True
-        i += 1
-    m = 0
-    k = 0
-    nd = 0
-    dot = False
-    big = False
-    while i < end:
-        c = buf[i]
-        if 48 <= c <= 57:
-            if m < _MANTISSA_LIMIT:
-                m = m * 10 + (c - 48)
-            elif c != 48 or not dot:
-                big = True
-            else:
-                nd -= 1  # trailing zero past the limit: drop it
-                k -= 1
-            if dot:
-                k += 1
-            nd += 1
-        elif c == 46 and not dot:
-            dot = True
-        elif c == 44 or c == 10 or c == 13:
-            break
-        else:
-            return E_PRICE, _NAN, False, i
-        i += 1
-    if i == p:
-        return E_OK, _NAN, False, i
-    if nd == 0:
-        return E_PRICE, _NAN, False, i
-    if big or k > 22:
-        return E_OK, _NAN, True, i
-    # both operands exact below 2**53, so one division is correctly rounded
-    v = m / P10[k] if m <= _MAX_EXACT else div_round(m, k)
-    return E_OK, -v if neg else v, False, i
-
-
-@njit(cache=True, inline="always")
-def _parse_int(buf, p: int, end: int):
-    """Decimal integer from p to the next delimiter -> (error, value, empty, field end)."""
-    i = p
-    neg = False
-    if i < end and buf[i] == 45:
-        neg = True
-        i += 1
-    v = 0
-    nd = 0
-    while i < end:
-        c = buf[i]
-        if 48 <= c <= 57:
-            v = v * 10 + (c - 48)
-            nd += 1
-            if nd > 18:
-                return E_INT, 0, False, i
-        elif c == 44 or c == 10 or c == 13:
-            break
-        else:
-            return E_INT, 0, False, i
-        i += 1
-    if i == p:
-        return E_OK, 0, True, i
-    if nd == 0:
-        return E_INT, 0, False, i
-    return E_OK, -v if neg else v, False, i
-
-
 @njit(cache=True)
 def _d2(buf, i: int) -> int:
     """Two decimal digits at buf[i:i+2] as a number, or -1."""
@@ -365,62 +293,107 @@ def _parse_datetime_iso(buf, s: int, e: int) -> int:
     return day * DAY_NS + tod
 
 
-@njit(cache=True, inline="always")
-def _field_value(buf, p: int, end: int, kind: int):
-    """Parse the field starting at p as `kind` -> (error, float, int, flag, field end).
+@njit(cache=True)
+def _price_text(buf, p: int, q: int):
+    """Decimal text in buf[p:q] (no delimiters, not empty) -> (error, value, slow).
 
-    Takes no output arrays on purpose: array arguments cost reference counting per call, and
-    this runs once per field. ``flag`` is "slow" for prices (needs Python's float()) and "empty"
-    for integers (keep the column default).
+    Correctly rounded: m / 10**k with one division while m <= 2**53, else ``div_round``;
+    slow=True (more than 18 digits or 22 decimals) asks the caller for Python's float().
     """
-    if kind == K_PRICE:
-        err, v, slow, q = _parse_price(buf, p, end)
-        return err, v, 0, slow, q
-    if kind == K_INT:
-        err, iv, empty, q = _parse_int(buf, p, end)
-        return err, _NAN, iv, empty, q
-    if kind == K_SYMBOL or kind == K_LETTERS or kind == K_HEX:  # noqa: SIM109
-        q = p
-        while q < end:
-            c = buf[q]
-            if c == 44 or c == 10 or c == 13:
-                break
-            if kind == K_SYMBOL:
-                if c < 33 or c > 126:
-                    return E_SYMBOL, _NAN, 0, False, q
-            elif kind == K_LETTERS:
-                if (c | 32) < 97 or (c | 32) > 122:
-                    return E_LETTERS, _NAN, 0, False, q
-            elif not (48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102):
-                return E_HEX, _NAN, 0, False, q
-            q += 1
-        if kind == K_SYMBOL and q == p:
-            return E_SYMBOL, _NAN, 0, False, q
-        if kind == K_HEX and (q - p) % 2 != 0:
-            return E_HEX, _NAN, 0, False, q
-        return E_OK, _NAN, 0, False, q
-    q = _delim_end(buf, p, end)
-    if kind == K_TIME:
-        if p == q:
-            return E_OK, _NAN, NAT, False, q
-        t = _parse_tod(buf, p, q)
-        return (E_TIME if t < 0 else E_OK), _NAN, t, False, q
-    if kind == K_DATE_MDY:
-        if p == q:
-            return E_OK, _NAN, NAT, False, q
-        d = _parse_date_mdy(buf, p, q)
-        return (E_DATE if d == NAT else E_OK), _NAN, d, False, q
-    if kind == K_DATETIME:
-        if p == q:
-            return E_REQUIRED, _NAN, NAT, False, q
-        t = _parse_datetime_iso(buf, p, q)
-        return (E_DATETIME if t == NAT else E_OK), _NAN, t, False, q
-    if kind == K_DATE_ISO:
-        if p == q:
-            return E_REQUIRED, _NAN, NAT, False, q
-        d = _parse_date_iso(buf, p, q)
-        return (E_DATE if d == NAT else E_OK), _NAN, d, False, q
-    return E_OK, _NAN, 0, False, q  # K_SKIP
+    i = p
+    neg = buf[i] == 45
+    if neg:
+        i += 1
+    m = 0
+    k = 0
+    nd = 0
+    dot = -1
+    if q - i <= 18:  # at most 18 digits: the mantissa cannot overflow
+        while i < q:
+            d = np.int64(buf[i]) - 48
+            if 0 <= d <= 9:
+                m = m * 10 + d
+                nd += 1
+            elif d == -2 and dot < 0:
+                dot = nd
+            else:
+                return E_PRICE, _NAN, False
+            i += 1
+        if nd == 0:
+            return E_PRICE, _NAN, False
+        if dot >= 0:
+            k = nd - dot
+    else:
+        big = False
+        while i < q:
+            c = buf[i]
+            if 48 <= c <= 57:
+                if m < _MANTISSA_LIMIT:
+                    m = m * 10 + (c - 48)
+                elif c != 48 or dot < 0:
+                    big = True
+                else:
+                    nd -= 1  # trailing zero past the limit: drop it
+                    k -= 1
+                if dot >= 0:
+                    k += 1
+                nd += 1
+            elif c == 46 and dot < 0:
+                dot = nd
+            else:
+                return E_PRICE, _NAN, False
+            i += 1
+        if nd == 0:
+            return E_PRICE, _NAN, False
+        if big or k > 22:
+            return E_OK, _NAN, True
+    # both operands exact below 2**53, so one division is correctly rounded
+    v = m / P10[k] if m <= _MAX_EXACT else div_round(m, k)
+    return E_OK, -v if neg else v, False
+
+
+@njit(cache=True)
+def _int_text(buf, p: int, q: int) -> int:
+    """Decimal integer in buf[p:q] (no delimiters, not empty), or NAT when it is not one."""
+    i = p
+    neg = buf[i] == 45
+    if neg:
+        i += 1
+    if i == q or q - i > 18:
+        return NAT
+    v = 0
+    while i < q:
+        d = np.int64(buf[i]) - 48
+        if d < 0 or d > 9:
+            return NAT
+        v = v * 10 + d
+        i += 1
+    return -v if neg else v
+
+
+@njit(cache=True)
+def _text_ok(buf, p: int, q: int, kind: int) -> bool:
+    """Whether buf[p:q] is valid text for a string kind (symbol, letters, hex pairs)."""
+    if kind == K_SYMBOL:
+        if q == p:
+            return False
+        for i in range(p, q):
+            c = buf[i]
+            if c < 33 or c > 126:
+                return False
+    elif kind == K_LETTERS:
+        for i in range(p, q):
+            c = buf[i] | 32
+            if c < 97 or c > 122:
+                return False
+    else:
+        if (q - p) % 2 != 0:
+            return False
+        for i in range(p, q):
+            c = buf[i]
+            if not (48 <= c <= 57 or 65 <= (c & 0xDF) <= 70):
+                return False
+    return True
 
 
 @njit(cache=True, inline="always")
@@ -441,32 +414,63 @@ def _parse_fields(buf, p: int, end: int, kinds, cols, nmin: int, r: int, fout, i
     A line holds nmin..len(kinds) fields (either end exactly) plus at most one empty trailing
     field, then CR LF, LF or the end of the buffer. Returns (error, field index, slow, position):
     the position is where the line's content ends (its CR or LF), or where the error was found.
+    Each field's end is found first, then its text is read by kind (a tight loop per kind).
     """
     nmax = kinds.shape[0]
     fi = 0
     slow = False
-    last_empty = False
+    q = p
     while True:
+        q = p
+        while q < end:
+            c = buf[q]
+            if c == 44 or c == 10 or c == 13:
+                break
+            q += 1
         if fi < nmax:
             kind = kinds[fi]
-            err, fv, iv, flag, q = _field_value(buf, p, end, kind)
-            if err != E_OK:
-                return err, fi, False, q
-            if kind != K_SKIP:
-                col = cols[fi]
-                if kind == K_PRICE:
-                    fout[col, r] = fv
-                    slow = slow or flag
-                elif kind >= K_SYMBOL and kind <= K_HEX:
-                    sst[col, r] = p
-                    sln[col, r] = q - p
-                elif not (kind == K_INT and flag):
-                    iout[col, r] = iv
-        else:
-            q = _delim_end(buf, p, end)
-            if q != p or (q < end and buf[q] == 44):
-                return E_FIELDS, fi + 1, False, q
-        last_empty = q == p
+            col = cols[fi]
+            if kind == K_PRICE:
+                if q > p:
+                    err, v, sl = _price_text(buf, p, q)
+                    if err != E_OK:
+                        return err, fi, False, q
+                    fout[col, r] = v
+                    slow = slow or sl
+            elif kind == K_INT:
+                if q > p:
+                    v = _int_text(buf, p, q)
+                    if v == NAT:
+                        return E_INT, fi, False, q
+                    iout[col, r] = v
+            elif kind == K_TIME:
+                t = NAT
+                if q > p:
+                    t = _parse_tod(buf, p, q)
+                    if t < 0:
+                        return E_TIME, fi, False, q
+                iout[col, r] = t
+            elif kind >= K_SYMBOL and kind <= K_HEX:
+                if not _text_ok(buf, p, q, kind):
+                    return E_SYMBOL + kind - K_SYMBOL, fi, False, q
+                sst[col, r] = p
+                sln[col, r] = q - p
+            elif kind == K_DATE_MDY:
+                d = NAT
+                if q > p:
+                    d = _parse_date_mdy(buf, p, q)
+                    if d == NAT:
+                        return E_DATE, fi, False, q
+                iout[col, r] = d
+            elif kind == K_DATETIME or kind == K_DATE_ISO:  # noqa: SIM109
+                if q == p:
+                    return E_REQUIRED, fi, False, q
+                t = _parse_datetime_iso(buf, p, q) if kind == K_DATETIME else _parse_date_iso(buf, p, q)
+                if t == NAT:
+                    return (E_DATETIME if kind == K_DATETIME else E_DATE), fi, False, q
+                iout[col, r] = t
+        elif q != p or (q < end and buf[q] == 44):
+            return E_FIELDS, fi + 1, False, q
         fi += 1
         if q >= end:
             break
@@ -477,7 +481,7 @@ def _parse_fields(buf, p: int, end: int, kinds, cols, nmin: int, r: int, fout, i
         if c == 13 and q + 1 < end and buf[q + 1] != 10:
             return E_FIELDS, fi, False, q  # a stray CR inside the line
         break
-    if fi == nmin or fi == nmax or fi == nmax + 1 or (fi == nmin + 1 and last_empty):  # noqa: SIM109
+    if fi == nmin or fi == nmax or fi == nmax + 1 or (fi == nmin + 1 and q == p):  # noqa: SIM109
         return E_OK, -1, slow, q
     return E_FIELDS, fi, False, q
 
@@ -526,6 +530,9 @@ def scan_level1(
     stop_pat,
     session_day,
     session_ns,
+    nrow,
+    noth,
+    nbad,
     fout,
     iout,
     sst,
@@ -536,23 +543,23 @@ def scan_level1(
     row_slow,
     row_start,
     row_end,
-    nrow,
     oth_start,
     oth_end,
-    noth,
     bad_start,
     bad_end,
     bad_code,
     bad_field,
-    nbad,
 ):
     """Scan Level 1 lines in buf[pos:end]: Q/P into rows, T updates the session, the rest aside.
 
-    Stops right after a line starting with ``stop_pat`` (S,CURRENT UPDATE FIELDNAMES) so the
-    caller can switch layouts. Returns (pos, nrow, noth, nbad, session_day, session_ns, stopped).
+    Returns (pos, nrow, noth, nbad, session_day, session_ns, status): ``SCAN_LAYOUT`` right after
+    a line starting with ``stop_pat`` (S,CURRENT UPDATE FIELDNAMES) so the caller can switch
+    layouts, ``SCAN_FULL`` before a line that might not fit the output arrays (grow and resume).
     """
     nf = kinds.shape[0]
     while pos < end:
+        if nrow >= row_start.shape[0] or noth >= oth_start.shape[0] or nbad >= bad_start.shape[0]:
+            return pos, nrow, noth, nbad, session_day, session_ns, SCAN_FULL
         ls = pos
         c0 = buf[ls]
         if (c0 == 81 or c0 == 80) and ls + 1 < end and buf[ls + 1] == 44:
@@ -632,8 +639,8 @@ def scan_level1(
         if c0 == 83 and _starts_with(buf, ls, e, stop_pat):
             n = stop_pat.shape[0]
             if e - ls == n or buf[ls + n] == 44:
-                return pos, nrow, noth, nbad, session_day, session_ns, True
-    return pos, nrow, noth, nbad, session_day, session_ns, False
+                return pos, nrow, noth, nbad, session_day, session_ns, SCAN_LAYOUT
+    return pos, nrow, noth, nbad, session_day, session_ns, SCAN_DONE
 
 
 @njit(cache=True)
@@ -746,10 +753,26 @@ def scan_history(
 
 @njit(cache=True)
 def _hash(buf, s: int, n: int) -> np.uint64:
+    """A string's key: up to 7 bytes, the bytes and length packed (equal keys mean equal strings);
+    longer, FNV-1a of the bytes with the top bit set (never equal to a short key)."""
+    if n == 0:
+        return np.uint64(0)
+    if n <= 7:
+        last = buf.shape[0] - 1
+        w = np.uint64(0)
+        for j in range(7):  # a fixed count without branches; bytes past the string masked off
+            w |= np.uint64(buf[min(s + j, last)]) << np.uint64(8 * j)
+        return (w & ((np.uint64(1) << np.uint64(8 * n)) - np.uint64(1))) | (np.uint64(n) << np.uint64(56))
     h = np.uint64(14695981039346656037)
     for i in range(s, s + n):
         h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
-    return h ^ np.uint64(n)
+    return h | (np.uint64(1) << np.uint64(63))
+
+
+@njit(cache=True, inline="always")
+def _slot(h: np.uint64, bits: int) -> int:
+    """Table slot of a key: Fibonacci hashing spreads packed short keys over the table."""
+    return np.int64((h * np.uint64(11400714819323198485)) >> np.uint64(64 - bits))
 
 
 @njit(cache=True)
@@ -762,53 +785,52 @@ def _same(buf, s1: int, s2: int, n: int) -> bool:
 
 @njit(cache=True)
 def intern(buf, starts, lens):
-    """Codes for the byte strings buf[starts[i]:starts[i]+lens[i]] and the first row of each code."""
+    """Codes for the byte strings buf[starts[i]:starts[i]+lens[i]] and the first row of each code.
+
+    Open addressing on keys stored in the table itself; strings of up to 7 bytes (symbols,
+    message contents, trade conditions) compare by key alone.
+    """
     n = starts.shape[0]
-    cap = 64
-    table = np.full(cap, -1, np.int64)
-    hashes = np.empty(max(n, 1), np.uint64)
+    bits = 6
+    tkey = np.zeros(1 << bits, np.uint64)
+    tcode = np.full(1 << bits, -1, np.int64)
+    keys = np.empty(max(n, 1), np.uint64)
     firsts = np.empty(max(n, 1), np.int64)
     codes = np.empty(n, np.int64)
     nu = 0
-    last_s = -1
-    last_n = -1
-    last_code = -1
     for i in range(n):
         s = starts[i]
         ln = lens[i]
-        if ln == last_n and (s == last_s or _same(buf, s, last_s, ln)):
-            codes[i] = last_code
-            continue
         h = _hash(buf, s, ln)
-        mask = cap - 1
-        slot = np.int64(h & np.uint64(mask))
+        mask = (1 << bits) - 1
+        slot = _slot(h, bits)
         while True:
-            u = table[slot]
-            if u == -1:
-                table[slot] = nu
-                hashes[nu] = h
-                firsts[nu] = i
+            code = tcode[slot]
+            if code < 0:
                 code = nu
+                tkey[slot] = h
+                tcode[slot] = code
+                keys[nu] = h
+                firsts[nu] = i
                 nu += 1
-                if nu * 2 > cap:
-                    cap *= 4
-                    table = np.full(cap, -1, np.int64)
-                    mask = cap - 1
+                if nu * 2 > mask + 1:
+                    bits += 2
+                    mask = (1 << bits) - 1
+                    tkey = np.zeros(mask + 1, np.uint64)
+                    tcode = np.full(mask + 1, -1, np.int64)
                     for v in range(nu):
-                        sl = np.int64(hashes[v] & np.uint64(mask))
-                        while table[sl] != -1:
+                        sl = _slot(keys[v], bits)
+                        while tcode[sl] != -1:
                             sl = (sl + 1) & mask
-                        table[sl] = v
+                        tkey[sl] = keys[v]
+                        tcode[sl] = v
                 break
-            f = firsts[u]
-            if hashes[u] == h and lens[f] == ln and _same(buf, starts[f], s, ln):
-                code = u
-                break
+            if tkey[slot] == h:
+                f = firsts[code]
+                if ln <= 7 or (lens[f] == ln and _same(buf, starts[f], s, ln)):
+                    break
             slot = (slot + 1) & mask
         codes[i] = code
-        last_s = s
-        last_n = ln
-        last_code = code
     return codes, firsts[:nu].copy()
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -138,6 +138,54 @@ _L1_PARSE: dict[str, tuple[int, int]] = {
 }
 
 
+_ROW_BYTES = 64  # output arrays start at one row per 64 bytes of input and grow when lines are shorter
+
+
+class _Outputs(NamedTuple):
+    """The output arrays of ``K.scan_level1``, in its argument order: rows, other lines, bad lines."""
+
+    fout: np.ndarray
+    iout: np.ndarray
+    sst: np.ndarray
+    sln: np.ndarray
+    row_kind: np.ndarray
+    row_ts: np.ndarray
+    row_basis: np.ndarray
+    row_slow: np.ndarray
+    row_start: np.ndarray
+    row_end: np.ndarray
+    oth_start: np.ndarray
+    oth_end: np.ndarray
+    bad_start: np.ndarray
+    bad_end: np.ndarray
+    bad_code: np.ndarray
+    bad_field: np.ndarray
+
+    @classmethod
+    def empty(cls, cap: int) -> _Outputs:
+        """Room for ``cap`` rows, other lines and bad lines each."""
+        rows, strs = (len(_L1_FLOATS), cap), (len(_L1_STRS), cap)
+        return cls(
+            np.empty(rows, np.float64),
+            np.empty((_L1_IDEF.size, cap), np.int64),
+            np.empty(strs, np.int64),
+            np.empty(strs, np.int64),
+            np.empty(cap, np.uint8),
+            *(np.empty(cap, np.int64) for _ in range(2)),
+            np.empty(cap, np.bool_),
+            *(np.empty(cap, np.int64) for _ in range(8)),
+        )
+
+    def grown(self) -> _Outputs:
+        """Twice the room, contents kept."""
+        arrays = []
+        for a in self:
+            b = np.empty((*a.shape[:-1], 2 * a.shape[-1]), a.dtype)
+            b[..., : a.shape[-1]] = a
+            arrays.append(b)
+        return _Outputs(*arrays)
+
+
 class Level1Parser:
     """Stateful only in what the stream itself sets: the selected field layout, the session date
     from T messages, and a partial trailing line.
@@ -196,32 +244,18 @@ class Level1Parser:
 
     def _parse(self, data: bytes, end: int, early: list[tuple[int, Malformed]]) -> Level1Batch:
         buf = np.frombuffer(data, np.uint8)
-        cap = data.count(b"\n", 0, end) + 1
-        fout = np.empty((len(_L1_FLOATS), cap), np.float64)
-        iout = np.empty((_L1_IDEF.size, cap), np.int64)
-        sst = np.empty((len(_L1_STRS), cap), np.int64)
-        sln = np.empty((len(_L1_STRS), cap), np.int64)
-        row_kind = np.empty(cap, np.uint8)
-        row_ts = np.empty(cap, np.int64)
-        row_basis = np.empty(cap, np.int64)
-        row_slow = np.empty(cap, np.bool_)
-        row_start = np.empty(cap, np.int64)
-        row_end = np.empty(cap, np.int64)
-        oth_start = np.empty(cap, np.int64)
-        oth_end = np.empty(cap, np.int64)
-        bad_start = np.empty(cap, np.int64)
-        bad_end = np.empty(cap, np.int64)
-        bad_code = np.empty(cap, np.int64)
-        bad_field = np.empty(cap, np.int64)
+        out = _Outputs.empty(end // _ROW_BYTES + 16)
         pos = nrow = noth = nbad = 0
         segments: list[tuple[int, int, Layout]] = []  # (first row, first bad, layout)
         messages: list[tuple[str, ...]] = []
         bad: list[tuple[int, Malformed]] = list(early)
+        status = K.SCAN_LAYOUT
         while True:
             layout = self._layout
-            segments.append((nrow, nbad, layout))
+            if status == K.SCAN_LAYOUT:
+                segments.append((nrow, nbad, layout))
             first_other = noth
-            pos, nrow, noth, nbad, self._session_day, self._session_ns, stopped = K.scan_level1(
+            pos, nrow, noth, nbad, self._session_day, self._session_ns, status = K.scan_level1(
                 buf,
                 pos,
                 end,
@@ -231,32 +265,22 @@ class Level1Parser:
                 _STOP,
                 self._session_day,
                 self._session_ns,
-                fout,
-                iout,
-                sst,
-                sln,
-                row_kind,
-                row_ts,
-                row_basis,
-                row_slow,
-                row_start,
-                row_end,
                 nrow,
-                oth_start,
-                oth_end,
                 noth,
-                bad_start,
-                bad_end,
-                bad_code,
-                bad_field,
                 nbad,
+                *out,
             )
             for i in range(first_other, noth):
-                self._message(data[oth_start[i] : oth_end[i]], int(oth_start[i]), messages, bad)
-            if not stopped:
+                ms, me = int(out.oth_start[i]), int(out.oth_end[i])
+                self._message(data[ms:me], ms, messages, bad)
+            if status == K.SCAN_DONE:
                 break
-            if messages and messages[-1][:2] == ("S", "CURRENT UPDATE FIELDNAMES"):
+            if status == K.SCAN_FULL:
+                out = out.grown()
+            elif messages and messages[-1][:2] == ("S", "CURRENT UPDATE FIELDNAMES"):
                 self.set_fields(messages[-1][2:])
+        fout, iout, sst, sln, row_kind, row_ts, row_basis, row_slow, row_start, row_end = out[:10]
+        bad_start, bad_end, bad_code, bad_field = out.bad_start, out.bad_end, out.bad_code, out.bad_field
         starts = [s[0] for s in segments]
         bad_firsts = [s[1] for s in segments]
         for i in range(nbad):
