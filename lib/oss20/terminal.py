@@ -60,7 +60,7 @@ class Watchboard:
 
     def render(self, stream: Level1Stream, now: float) -> Group:
         table = Table(title="oss20 · live Level 1 from IQFeed (simulator)", expand=False)
-        for name in ("symbol", "last", "bid", "ask", "size", "volume", "ticks/s", "time (ET)"):
+        for name in ("symbol", "last", "bid", "ask", "size", "volume", "ticks/s", "time ET"):
             table.add_column(name, justify="left" if name == "symbol" else "right")
         for symbol, q in sorted(self.quotes.items()):
             table.add_row(
@@ -71,7 +71,7 @@ class Watchboard:
                 f"{q.size:,}",
                 f"{q.volume:,}",
                 f"{q.rate(now):,.1f}",
-                q.time.strftime("%H:%M:%S.%f")[:-3] if q.time is not None else "-",
+                q.time.strftime("%H:%M:%S") if q.time is not None else "-",
             )
         s = stream.stats
         footer = Text(
