@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/oss20 demo
 
 test: $(STAMP)
-	$(BIN)/ruff check lib app jobs tests bench
+	$(BIN)/ruff check lib app jobs tests bench notebooks
 	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:cacheprovider
 
 test-fast: $(STAMP)
@@ -28,8 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_market.py
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check lib app jobs tests bench
-	$(BIN)/ruff check lib app jobs tests bench
+	$(BIN)/ruff format --check lib app jobs tests bench notebooks
+	$(BIN)/ruff check lib app jobs tests bench notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

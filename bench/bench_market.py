@@ -17,6 +17,7 @@ import datetime as dt
 
 import pandas as pd
 from _common import best_of, machine, now_utc, write_results
+
 from oss20 import calendar
 from oss20.market import Market
 

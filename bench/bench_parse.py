@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from _common import best_of, machine, now_utc, write_results
+
 from oss20 import schema
 from oss20.iqfeed import protocol as P
 

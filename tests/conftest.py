@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+
 from oss20.iqfeed.client import Endpoint
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
 from oss20.market import Market

@@ -8,12 +8,12 @@ import time
 
 import pandas as pd
 import pytest
+
 from oss20.iqfeed.client import HistoryClient, InvalidSymbol, Level1Stream, admin_stats
 from oss20.iqfeed.faults import FaultPlan
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
 from oss20.schema import TICK_COLUMNS
-
 from tests.conftest import DAY, endpoint, simulator
 
 pytestmark = pytest.mark.integration

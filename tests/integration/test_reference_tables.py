@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
-
 from tests.conftest import DAY, endpoint
 
 pytestmark = pytest.mark.integration

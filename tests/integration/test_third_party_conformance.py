@@ -12,8 +12,8 @@ import socket
 import time
 
 import pytest
-from oss20.iqfeed.simulator import Simulator
 
+from oss20.iqfeed.simulator import Simulator
 from tests.conftest import endpoint
 
 pytestmark = pytest.mark.integration

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+
 from oss20 import calendar
 from oss20.symbols import validate_symbol
 

@@ -4,9 +4,10 @@ import io
 import socket
 
 import pandas as pd
+from typer.testing import CliRunner
+
 from oss20.cli import app
 from oss20.market import Market
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

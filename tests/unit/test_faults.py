@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from oss20.iqfeed.faults import FaultPlan, inject
 
 LINES = b"".join(b"Q,AAPL,%d.25,100,\n" % i for i in range(1000))

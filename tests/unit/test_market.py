@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from oss20 import calendar
 from oss20.market import MARKET_CENTERS, TRADE_CONDITIONS, UNIVERSE, Instrument, Market
 from oss20.schema import LEVEL1_COLUMNS, TICK_COLUMNS
