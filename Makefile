@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/oss20 demo
 
-test: $(STAMP)
-	$(BIN)/ruff check lib app jobs tests bench notebooks
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:cacheprovider
 
 test-fast: $(STAMP)
@@ -30,6 +29,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks
 	$(BIN)/ruff check lib app jobs tests bench notebooks
+	$(BIN)/mypy lib/oss20
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from oss20 import schema
 from oss20.iqfeed import protocol as P
 from oss20.iqfeed.protocol import _kernels as K

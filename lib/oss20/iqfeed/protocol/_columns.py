@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import DatetimeArray
 
 from oss20 import schema
 from oss20.iqfeed.protocol import _kernels as K
@@ -18,7 +19,7 @@ from oss20.iqfeed.protocol import _kernels as K
 _EMPTY: dict[int, pd.DataFrame] = {}
 
 
-def empty(columns: dict[str, object]) -> pd.DataFrame:
+def empty(columns: schema.Columns) -> pd.DataFrame:
     """A fresh empty frame with ``columns`` (cached template, shallow copy: cheap per batch)."""
     template = _EMPTY.get(id(columns))
     if template is None:
@@ -43,13 +44,12 @@ def _day_offsets(dmin: int, dmax: int) -> tuple[np.ndarray, np.ndarray]:
 def local_ns(values: Any) -> np.ndarray:
     """Nanoseconds of New York wall time (as if UTC) for a datetime column; NaT -> K.NAT."""
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        arr = s.array.tz_convert(schema.TZ).tz_localize(None)
-    elif s.dtype.kind == "M":
-        arr = s.array
-    else:
+    arr = s.array
+    if not isinstance(arr, DatetimeArray):  # datetime64 and DatetimeTZDtype columns have one
         return local_ns(pd.to_datetime(s))
-    return np.asarray(arr.as_unit("ns").asi8, dtype=np.int64)
+    if arr.tz is not None:
+        arr = arr.tz_convert(schema.TZ).tz_localize(None)
+    return np.asarray(arr.as_unit("ns")).view(np.int64)
 
 
 def localize(local: np.ndarray) -> pd.DatetimeIndex:

@@ -14,9 +14,14 @@ notices edits to the file a cached function is defined in, not to callees in oth
 from __future__ import annotations
 
 import math
+from typing import TypeAlias
 
 import numpy as np
 from numba import njit
+
+I64: TypeAlias = int | np.int64
+"""An integer a kernel computes: int64 once compiled; ``int`` or ``np.int64`` read as plain Python
+(what mypy checks: digits taken as ``np.int64(buf[i]) - 48`` make ``np.int64`` arithmetic)."""
 
 NAT = np.iinfo(np.int64).min
 DAY_NS = 86_400_000_000_000
@@ -85,7 +90,7 @@ L1_CONTENTS = 1
 
 
 @njit(cache=True)
-def days_from_civil(y: int, m: int, d: int) -> int:
+def days_from_civil(y: I64, m: I64, d: I64) -> I64:
     """Days since 1970-01-01 of a calendar date."""
     if m <= 2:
         y -= 1
@@ -115,7 +120,7 @@ def civil_from_days(z: int) -> tuple[int, int, int]:
 
 
 @njit(cache=True)
-def _days_in_month(y: int, m: int) -> int:
+def _days_in_month(y: I64, m: I64) -> int:
     if m == 2:
         leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
         return 29 if leap else 28
@@ -150,7 +155,7 @@ def _bit_length(v: int) -> int:
 
 
 @njit(cache=True)
-def div_round(m: int, k: int) -> float:
+def div_round(m: I64, k: int) -> float:
     """m / 10**k correctly rounded (round half to even) for 0 <= m < 2**63 and 0 <= k <= 22.
 
     m / 10**k = (m / 5**k) * 2**-k; the quotient by 5**k (< 2**53) is built bit by bit with
@@ -208,7 +213,7 @@ def _line_end(buf, p: int, end: int) -> int:
 
 
 @njit(cache=True)
-def _d2(buf, i: int) -> int:
+def _d2(buf, i: int) -> I64:
     """Two decimal digits at buf[i:i+2] as a number, or -1."""
     a = np.int64(buf[i]) - 48
     b = np.int64(buf[i + 1]) - 48
@@ -218,7 +223,7 @@ def _d2(buf, i: int) -> int:
 
 
 @njit(cache=True)
-def _parse_tod(buf, s: int, e: int) -> int:
+def _parse_tod(buf, s: int, e: int) -> I64:
     """HH:MM:SS[.f{1,9}] -> ns since midnight, or -1."""
     n = e - s
     if n < 8 or buf[s + 2] != 58 or buf[s + 5] != 58:
@@ -234,7 +239,7 @@ def _parse_tod(buf, s: int, e: int) -> int:
     nf = n - 9
     if buf[s + 8] != 46 or nf < 1 or nf > 9:
         return -1
-    f = 0
+    f: I64 = 0
     for j in range(s + 9, e):
         c = np.int64(buf[j]) - 48
         if c < 0 or c > 9:
@@ -246,7 +251,7 @@ def _parse_tod(buf, s: int, e: int) -> int:
 
 
 @njit(cache=True)
-def _valid_day(y: int, m: int, d: int) -> int:
+def _valid_day(y: I64, m: I64, d: I64) -> I64:
     """Days since 1970 of a date in pandas' ns range, or NAT when invalid."""
     if y < 1678 or y > 2261 or m < 1 or m > 12 or d < 1 or d > _days_in_month(y, m):
         return NAT
@@ -254,7 +259,7 @@ def _valid_day(y: int, m: int, d: int) -> int:
 
 
 @njit(cache=True)
-def _parse_date_mdy(buf, s: int, e: int) -> int:
+def _parse_date_mdy(buf, s: int, e: int) -> I64:
     if e - s != 10 or buf[s + 2] != 47 or buf[s + 5] != 47:
         return NAT
     m = _d2(buf, s)
@@ -267,7 +272,7 @@ def _parse_date_mdy(buf, s: int, e: int) -> int:
 
 
 @njit(cache=True)
-def _parse_date_iso(buf, s: int, e: int) -> int:
+def _parse_date_iso(buf, s: int, e: int) -> I64:
     if e - s != 10 or buf[s + 4] != 45 or buf[s + 7] != 45:
         return NAT
     y1 = _d2(buf, s)
@@ -280,7 +285,7 @@ def _parse_date_iso(buf, s: int, e: int) -> int:
 
 
 @njit(cache=True)
-def _parse_datetime_iso(buf, s: int, e: int) -> int:
+def _parse_datetime_iso(buf, s: int, e: int) -> I64:
     """CCYY-MM-DD HH:MM:SS[.f] -> local ns, or NAT."""
     if e - s < 19 or buf[s + 10] != 32:
         return NAT
@@ -304,7 +309,7 @@ def _price_text(buf, p: int, q: int):
     neg = buf[i] == 45
     if neg:
         i += 1
-    m = 0
+    m: I64 = 0
     k = 0
     nd = 0
     dot = -1
@@ -353,7 +358,7 @@ def _price_text(buf, p: int, q: int):
 
 
 @njit(cache=True)
-def _int_text(buf, p: int, q: int) -> int:
+def _int_text(buf, p: int, q: int) -> I64:
     """Decimal integer in buf[p:q] (no delimiters, not empty), or NAT when it is not one."""
     i = p
     neg = buf[i] == 45
@@ -361,7 +366,7 @@ def _int_text(buf, p: int, q: int) -> int:
         i += 1
     if i == q or q - i > 18:
         return NAT
-    v = 0
+    v: I64 = 0
     while i < q:
         d = np.int64(buf[i]) - 48
         if d < 0 or d > 9:
@@ -444,7 +449,7 @@ def _parse_fields(buf, p: int, end: int, kinds, cols, nmin: int, r: int, fout, i
                         return E_INT, fi, False, q
                     iout[col, r] = v
             elif kind == K_TIME:
-                t = NAT
+                t: I64 = NAT
                 if q > p:
                     t = _parse_tod(buf, p, q)
                     if t < 0:
@@ -456,7 +461,7 @@ def _parse_fields(buf, p: int, end: int, kinds, cols, nmin: int, r: int, fout, i
                 sst[col, r] = p
                 sln[col, r] = q - p
             elif kind == K_DATE_MDY:
-                d = NAT
+                d: I64 = NAT
                 if q > p:
                     d = _parse_date_mdy(buf, p, q)
                     if d == NAT:
@@ -770,7 +775,7 @@ def _hash(buf, s: int, n: int) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
-def _slot(h: np.uint64, bits: int) -> int:
+def _slot(h: np.uint64, bits: int) -> np.int64:
     """Table slot of a key: Fibonacci hashing spreads packed short keys over the table."""
     return np.int64((h * np.uint64(11400714819323198485)) >> np.uint64(64 - bits))
 

@@ -71,13 +71,17 @@ def render(
     kinds, cols = [], []
     for kind, src in spec:
         col = 0
-        if kind == K.F_PRICE:
+        if kind == K.F_EMPTY:
+            pass  # a blank field: no source column
+        elif src is None:
+            raise ValueError(f"field kind {kind} needs a source column, got None (only F_EMPTY has none)")
+        elif kind == K.F_PRICE:
             col = fsrc.setdefault(src, len(fsrc))
         elif kind == K.F_STR:
             if src not in ssrc:
                 ssrc[src] = strings.add(frame[src], f"column {src!r} value")
             col = ssrc[src]
-        elif kind != K.F_EMPTY:
+        else:
             col = isrc.setdefault((src, kind != K.F_INT), len(isrc))
         kinds.append(kind)
         cols.append(col)

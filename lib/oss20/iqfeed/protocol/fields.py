@@ -217,7 +217,7 @@ TIME_SOURCES: dict[str, str] = {
 }
 """Optional frame columns ``format_level1`` reads these fields from (else ``timestamp``)."""
 
-INTERVAL_BAR_COLUMNS: dict[str, object] = {
+INTERVAL_BAR_COLUMNS: schema.Columns = {
     "timestamp": schema.BAR_COLUMNS["timestamp"],
     "symbol": schema.BAR_COLUMNS["symbol"],
     "open": schema.BAR_COLUMNS["open"],
@@ -230,7 +230,7 @@ INTERVAL_BAR_COLUMNS: dict[str, object] = {
 }
 """An IQFeed interval bar (HIX/HID/HIT reply); ``timestamp`` as the request labelled it."""
 
-DAILY_COLUMNS: dict[str, object] = {
+DAILY_COLUMNS: schema.Columns = {
     "date": np.dtype("datetime64[ns]"),  # calendar date (midnight, no time zone)
     "symbol": schema.BAR_COLUMNS["symbol"],
     "open": schema.BAR_COLUMNS["open"],

@@ -69,7 +69,8 @@ def split_reply(data: bytes, request_id: str) -> SplitReply:
     ours = region.count(b"\n" + prefix) + (1 if region.startswith(prefix) else 0)
     if ours == lines:
         return SplitReply(region, after, end_line is not None)
-    mine, others = [], []
+    mine: list[bytes] = []
+    others: list[bytes] = []
     for line in region.splitlines(keepends=True):
         (mine if line.startswith(prefix) else others).append(line)
     return SplitReply(b"".join(mine), b"".join(others) + after, end_line is not None)

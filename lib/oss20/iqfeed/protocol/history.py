@@ -302,9 +302,8 @@ def _parse_history(data: bytes, symbol: str, kind: _HistoryKind) -> HistoryReply
         if oth_kind[i] == 2:
             complete = True
         elif error is None:
-            parts = data[oth_start[i] : oth_end[i]].decode("latin-1").split(",")
-            at = parts.index("E")
-            text = parts[at + 1 :]
+            words = data[oth_start[i] : oth_end[i]].decode("latin-1").split(",")
+            text = words[words.index("E") + 1 :]
             if text and text[-1] == "":
                 text.pop()
             error = ",".join(text) or "Unknown Error"

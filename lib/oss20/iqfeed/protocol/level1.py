@@ -166,14 +166,22 @@ class _Outputs(NamedTuple):
         """Room for ``cap`` rows, other lines and bad lines each."""
         rows, strs = (len(_L1_FLOATS), cap), (len(_L1_STRS), cap)
         return cls(
-            np.empty(rows, np.float64),
-            np.empty((_L1_IDEF.size, cap), np.int64),
-            np.empty(strs, np.int64),
-            np.empty(strs, np.int64),
-            np.empty(cap, np.uint8),
-            *(np.empty(cap, np.int64) for _ in range(2)),
-            np.empty(cap, np.bool_),
-            *(np.empty(cap, np.int64) for _ in range(8)),
+            fout=np.empty(rows, np.float64),
+            iout=np.empty((_L1_IDEF.size, cap), np.int64),
+            sst=np.empty(strs, np.int64),
+            sln=np.empty(strs, np.int64),
+            row_kind=np.empty(cap, np.uint8),
+            row_ts=np.empty(cap, np.int64),
+            row_basis=np.empty(cap, np.int64),
+            row_slow=np.empty(cap, np.bool_),
+            row_start=np.empty(cap, np.int64),
+            row_end=np.empty(cap, np.int64),
+            oth_start=np.empty(cap, np.int64),
+            oth_end=np.empty(cap, np.int64),
+            bad_start=np.empty(cap, np.int64),
+            bad_end=np.empty(cap, np.int64),
+            bad_code=np.empty(cap, np.int64),
+            bad_field=np.empty(cap, np.int64),
         )
 
     def grown(self) -> _Outputs:

@@ -135,13 +135,13 @@ def _whole(value: object) -> int | None:
 def _wire_moment(value: object, what: str, date_only: bool) -> pd.Timestamp:
     """New York time as the wire carries it: to the second (or the day), the repeated November
     hour read as daylight time; naive values are New York wall time."""
-    t = pd.NaT
+    t: pd.Timestamp | None = None
     if isinstance(value, str | dt.date | np.datetime64):
         try:
             t = pd.Timestamp(value)
         except (TypeError, ValueError):
-            t = pd.NaT
-    if t is pd.NaT:
+            t = None
+    if t is None or t is pd.NaT:  # pd.Timestamp("NaT") returns NaT
         raise ProtocolError(f"{what} must be a timestamp, date or None (open end), not {value!r}")
     wall = t if t.tzinfo is None else t.tz_convert(schema.TZ).tz_localize(None)
     wall = wall.normalize() if date_only else wall.floor("s")
