@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 
 import pandas as pd
@@ -256,3 +257,46 @@ def test_admin_stats_report_the_watch(finished_sim: Simulator) -> None:
     assert stats["status"] is True
     assert stats["symbols_watched"] == 2
     assert stats["max_symbols"] == 500
+
+
+class GatedMarket(Market):
+    """The real market, except that building one symbol's day waits for ``gate`` (a slow day)."""
+
+    def __init__(self, gated: str, seed: int, activity: float) -> None:
+        super().__init__(seed=seed, activity=activity)
+        self.gated, self.gate = gated, threading.Event()
+
+    def level1(self, symbol: str, day: dt.date | str) -> pd.DataFrame:
+        if symbol == self.gated:
+            self.gate.wait(10)
+        return super().level1(symbol, day)
+
+
+def test_a_slow_new_watch_never_holds_up_the_stream() -> None:
+    gated = GatedMarket("KO", seed=7, activity=0.02)
+    config = simulator(gated, speed=60, start=dt.time(10, 0)).config
+    sim = Simulator(config, market=gated)
+    with sim.running():
+
+        async def run() -> tuple[int, set[str]]:
+            async with Level1Stream(endpoint(sim)) as stream:
+                await stream.watch("AAPL")
+                async for batch in stream.batches():
+                    if len(batch.updates):
+                        break
+                await stream.watch("KO")
+                while_gated = 0
+                deadline = time.monotonic() + 1.5
+                async for batch in stream.batches():
+                    while_gated += int((batch.updates["symbol"] == "AAPL").sum())
+                    if time.monotonic() > deadline:
+                        break
+                gated.gate.set()
+                async for batch in stream.batches():
+                    if (batch.updates["symbol"] == "KO").any():
+                        return while_gated, set(batch.updates["symbol"])
+            raise AssertionError("stream ended")
+
+        while_gated, symbols = asyncio.run(asyncio.wait_for(run(), 30))
+    assert while_gated > 10, "AAPL kept streaming while KO's day was being built"
+    assert "KO" in symbols

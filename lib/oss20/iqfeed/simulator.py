@@ -365,7 +365,7 @@ class Simulator:
         self._register_client(session, "level1")
         try:
             while line := await reader.readline():
-                self._level1_command(session, line)
+                await self._level1_command(session, line)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -373,7 +373,7 @@ class Simulator:
             self._clients.pop(id(session), None)
             writer.close()
 
-    def _level1_command(self, session: Level1Session, line: bytes) -> None:
+    async def _level1_command(self, session: Level1Session, line: bytes) -> None:
         try:
             cmd = protocol.parse_command(line)
         except protocol.ProtocolError as err:
@@ -381,7 +381,7 @@ class Simulator:
             return
         verb, args = cmd.verb, cmd.args
         if verb in ("w", "t"):
-            self._watch(session, args[0], trades_only=verb == "t")
+            await self._watch(session, args[0], trades_only=verb == "t")
         elif verb == "r":
             session.watches.pop(args[0], None)
         elif verb == "f":
@@ -417,10 +417,13 @@ class Simulator:
         elif verb == "S,REQUEST STATS":
             self._send(session, protocol.format_stats(self._stats()))
 
-    def _watch(self, session: Level1Session, symbol: str, trades_only: bool) -> None:
+    async def _watch(self, session: Level1Session, symbol: str, trades_only: bool) -> None:
+        """F, then P, then the symbol's updates; its day is built off the loop so the tape never waits."""
         if not self.knows(symbol):
             self._send(session, protocol.format_unknown_symbol(symbol))
             return
+        if symbol not in self._days:
+            await asyncio.get_running_loop().run_in_executor(None, self.symbol_day, symbol)
         watched = {s for other in self._level1 for s in other.watches}
         if symbol not in watched and len(watched) >= self.config.max_symbols:
             self._send(session, protocol.format_system("SYMBOL LIMIT REACHED", symbol))
