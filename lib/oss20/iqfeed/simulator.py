@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +45,9 @@ ADMIN_REPLIES = {  # admin command -> IQConnect's answer (a password is acknowle
     ),
 }
 BLOCK_ROWS = 8192
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 class PortUnavailable(OSError):
@@ -232,6 +235,7 @@ class Simulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._stopping: asyncio.Event | None = None
         self.history_requests = 0
         self.updates_sent = 0
@@ -320,7 +324,7 @@ class Simulator:
             ("admin", cfg.admin_port, self._serve_admin),
         ):
             try:
-                server = await asyncio.start_server(handler, cfg.host, port, limit=1 << 20)
+                server = await asyncio.start_server(self._tracked(handler), cfg.host, port, limit=1 << 20)
             except OSError as err:
                 for bound in self._servers:
                     bound.close()
@@ -345,9 +349,27 @@ class Simulator:
             for server in self._servers:
                 server.close()
             self._drop_level1()
+            for writer in self._connections.values():
+                writer.close()
+            if self._connections:
+                await asyncio.wait(set(self._connections), timeout=2)
             for server in self._servers:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.wait_closed(), 2)
+
+    def _tracked(self, handler: Handler) -> Handler:
+        """``handler`` with its connection registered, so that stopping can close it and wait for it."""
+
+        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections[task] = writer
+            try:
+                await handler(reader, writer)
+            finally:
+                self._connections.pop(task, None)
+
+        return run
 
     def _request_stop(self) -> None:
         if self._stopping is not None:
