@@ -61,6 +61,32 @@ BAR_COLUMNS: Columns = {
 """An interval, daily or information-driven bar."""
 
 
+INTERVAL_BAR_COLUMNS: Columns = {
+    "timestamp": BAR_COLUMNS["timestamp"],
+    "symbol": BAR_COLUMNS["symbol"],
+    "open": BAR_COLUMNS["open"],
+    "high": BAR_COLUMNS["high"],
+    "low": BAR_COLUMNS["low"],
+    "close": BAR_COLUMNS["close"],
+    "total_volume": TICK_COLUMNS["total_volume"],
+    "volume": BAR_COLUMNS["volume"],
+    "trades": BAR_COLUMNS["trades"],
+}
+"""An IQFeed interval bar (HIX/HID/HIT reply); ``timestamp`` as the request labelled it (end or start)."""
+
+DAILY_COLUMNS: Columns = {
+    "date": np.dtype("datetime64[ns]"),  # calendar date (midnight, no time zone)
+    "symbol": BAR_COLUMNS["symbol"],
+    "open": BAR_COLUMNS["open"],
+    "high": BAR_COLUMNS["high"],
+    "low": BAR_COLUMNS["low"],
+    "close": BAR_COLUMNS["close"],
+    "volume": BAR_COLUMNS["volume"],
+    "open_interest": BAR_COLUMNS["volume"],
+}
+"""An IQFeed daily, weekly or monthly bar (HDX/HDT/HWX/HMX reply)."""
+
+
 def empty_frame(columns: Columns) -> pd.DataFrame:
     """An empty frame with the given columns and dtypes."""
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})

@@ -686,7 +686,7 @@ def test_bars_and_daily_round_trip(data, protocol):
             "trades": data.draw(ints),
         }
     )
-    bars = schema.conform(bars, P.INTERVAL_BAR_COLUMNS)
+    bars = schema.conform(bars, schema.INTERVAL_BAR_COLUMNS)
     reply = P.parse_interval_bars(P.format_interval_bars("B1", bars, protocol) + P.format_end("B1"), "QQQ")
     assert reply.complete and reply.malformed == []
     pd.testing.assert_frame_equal(reply.frame, bars, check_exact=True)
@@ -703,7 +703,7 @@ def test_bars_and_daily_round_trip(data, protocol):
             "open_interest": data.draw(ints),
         }
     )
-    daily = schema.conform(daily, P.DAILY_COLUMNS)
+    daily = schema.conform(daily, schema.DAILY_COLUMNS)
     reply = P.parse_daily(P.format_daily("D1", daily, protocol) + P.format_end("D1"), "QQQ")
     assert reply.complete and reply.malformed == []
     pd.testing.assert_frame_equal(reply.frame, daily, check_exact=True)

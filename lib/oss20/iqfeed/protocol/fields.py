@@ -3,10 +3,6 @@ the frame columns that Level 1 fields and history replies map to (see ../shared/
 
 from __future__ import annotations
 
-import numpy as np
-
-from oss20 import schema
-
 LEVEL1_PORT, LOOKUP_PORT, ADMIN_PORT = 5009, 9100, 9300
 LEVEL2_PORT, DERIVATIVE_PORT = 9200, 9400
 ENDMSG = "!ENDMSG!"
@@ -216,31 +212,6 @@ TIME_SOURCES: dict[str, str] = {
     "Ask Time": "ask_timestamp",
 }
 """Optional frame columns ``format_level1`` reads these fields from (else ``timestamp``)."""
-
-INTERVAL_BAR_COLUMNS: schema.Columns = {
-    "timestamp": schema.BAR_COLUMNS["timestamp"],
-    "symbol": schema.BAR_COLUMNS["symbol"],
-    "open": schema.BAR_COLUMNS["open"],
-    "high": schema.BAR_COLUMNS["high"],
-    "low": schema.BAR_COLUMNS["low"],
-    "close": schema.BAR_COLUMNS["close"],
-    "total_volume": schema.TICK_COLUMNS["total_volume"],
-    "volume": schema.BAR_COLUMNS["volume"],
-    "trades": schema.BAR_COLUMNS["trades"],
-}
-"""An IQFeed interval bar (HIX/HID/HIT reply); ``timestamp`` as the request labelled it."""
-
-DAILY_COLUMNS: schema.Columns = {
-    "date": np.dtype("datetime64[ns]"),  # calendar date (midnight, no time zone)
-    "symbol": schema.BAR_COLUMNS["symbol"],
-    "open": schema.BAR_COLUMNS["open"],
-    "high": schema.BAR_COLUMNS["high"],
-    "low": schema.BAR_COLUMNS["low"],
-    "close": schema.BAR_COLUMNS["close"],
-    "volume": schema.BAR_COLUMNS["volume"],
-    "open_interest": schema.BAR_COLUMNS["volume"],
-}
-"""An IQFeed daily, weekly or monthly bar (HDX/HDT/HWX/HMX reply)."""
 
 STATS_FIELDS: tuple[str, ...] = (
     "server_ip",

@@ -1,8 +1,8 @@
 """History data lines (port 9100): format ticks, interval bars and daily bars (simulator), and
 parse replies back into frames (client), with numba kernels over whole buffers.
 
-Replies carry the columns of ``schema.TICK_COLUMNS``, ``INTERVAL_BAR_COLUMNS`` and
-``DAILY_COLUMNS``; the end and error lines and per-request splitting live in ``framing``.
+Replies carry the columns of ``schema.TICK_COLUMNS``, ``schema.INTERVAL_BAR_COLUMNS`` and
+``schema.DAILY_COLUMNS``; the end and error lines and per-request splitting live in ``framing``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from oss20.iqfeed.protocol._columns import int_range_bad, localize, materialize
 from oss20.iqfeed.protocol._layout import Layout
 from oss20.iqfeed.protocol._render import render
 from oss20.iqfeed.protocol.errors import Malformed
-from oss20.iqfeed.protocol.fields import DAILY_COLUMNS, ENDMSG, INTERVAL_BAR_COLUMNS
+from oss20.iqfeed.protocol.fields import ENDMSG
 from oss20.iqfeed.protocol.framing import request_prefix
+from oss20.schema import DAILY_COLUMNS, INTERVAL_BAR_COLUMNS
 
 _PAT_E = np.frombuffer(b"E", np.uint8)
 _PAT_END = np.frombuffer(ENDMSG.encode(), np.uint8)

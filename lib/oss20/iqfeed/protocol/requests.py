@@ -272,11 +272,9 @@ _CHECKS: dict[str, Callable[[_Request, Any, str], Any]] = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class TickRequest(_Request):
-    """HTX (last ``max_points`` trades), HTD (last ``days`` calendar days) or HTT (``begin`` to
-    ``end``, New York time to the second; None = open end): trades with their quotes."""
-
-    kinds: ClassVar[tuple[str, ...]] = ("HTX", "HTD", "HTT")
+class _WindowRequest(_Request):
+    """What tick and interval requests share: a count of days (HxD) or a time range (HxT), and
+    time-of-day filters. Times are New York time to the second; None is an open end."""
 
     days: int | None = None
     begin: pd.Timestamp | None = None
@@ -286,20 +284,23 @@ class TickRequest(_Request):
 
 
 @dataclass(frozen=True, kw_only=True)
-class IntervalRequest(_Request):
+class TickRequest(_WindowRequest):
+    """HTX (last ``max_points`` trades), HTD (last ``days`` calendar days) or HTT (``begin`` to
+    ``end``): trades with their quotes."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("HTX", "HTD", "HTT")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntervalRequest(_WindowRequest):
     """HIX / HID / HIT: interval bars of ``interval`` seconds (``interval_type`` s), trades (t) or
-    volume (v), labelled by their end unless ``label_at_beginning``; other fields as TickRequest."""
+    volume (v), labelled by their end unless ``label_at_beginning``."""
 
     kinds: ClassVar[tuple[str, ...]] = ("HIX", "HID", "HIT")
 
     interval: int
     interval_type: str = "s"
     label_at_beginning: bool = False
-    days: int | None = None
-    begin: pd.Timestamp | None = None
-    end: pd.Timestamp | None = None
-    begin_filter: dt.time | None = None
-    end_filter: dt.time | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
