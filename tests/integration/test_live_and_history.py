@@ -22,6 +22,16 @@ SYMBOLS = ("AAPL", "MSFT", "KO")
 IDENTITY = ["symbol", "market_center", "tick_id"]
 
 
+async def watched(stream: Level1Stream, *symbols: str) -> None:
+    """Watch ``symbols`` and wait for their summaries (P): every watch is in place when it returns."""
+    await stream.watch(*symbols)
+    pending = set(symbols)
+    async for batch in stream.batches():
+        pending -= set(batch.summaries["symbol"])
+        if not pending:
+            return
+
+
 async def collect_live(sim: Simulator, stream: Level1Stream) -> pd.DataFrame:
     """Read trades until the simulator's clock message says the day is over.
 
@@ -53,8 +63,7 @@ def test_live_trades_equal_the_market_and_history(market: Market) -> None:
 
         async def run() -> tuple[pd.DataFrame, pd.DataFrame]:
             async with Level1Stream(endpoint(sim), stall_after=5) as stream:
-                await stream.watch(*SYMBOLS)
-                await asyncio.sleep(0.2)
+                await watched(stream, *SYMBOLS)
                 sim.resume()
                 live = await collect_live(sim, stream)
             async with HistoryClient(endpoint(sim)) as history:
@@ -79,8 +88,7 @@ def test_reconnect_after_drops_loses_nothing_history_cannot_restore(market: Mark
         async def run() -> tuple[pd.DataFrame, list]:
             frames = []
             async with Level1Stream(endpoint(sim), backoff=(0.05, 0.2)) as stream:
-                await stream.watch(*SYMBOLS)
-                await asyncio.sleep(0.2)
+                await watched(stream, *SYMBOLS)
                 sim.resume()
                 drops = [start + pd.Timedelta(minutes=m) for m in (40, 95)]
                 async for batch in stream.batches():
@@ -191,8 +199,7 @@ def test_malformed_and_faulty_lines_are_kept_aside_and_the_stream_goes_on(market
 
         async def run() -> tuple[pd.DataFrame, Level1Stream]:
             async with Level1Stream(endpoint(sim)) as stream:
-                await stream.watch("AAPL")
-                await asyncio.sleep(0.2)
+                await watched(stream, "AAPL")
                 sim.resume()
                 return await collect_live(sim, stream), stream
 

@@ -440,7 +440,11 @@ class Simulator:
             self._send(session, protocol.format_stats(self._stats()))
 
     async def _watch(self, session: Level1Session, symbol: str, trades_only: bool) -> None:
-        """F, then P, then the symbol's updates; its day is built off the loop so the tape never waits."""
+        """F, then P, then the symbol's updates from the moment the command arrived.
+
+        The symbol's day is built off the loop, so the tape never waits for it.
+        """
+        since = self.clock.now_ns
         if not self.knows(symbol):
             self._send(session, protocol.format_unknown_symbol(symbol))
             return
@@ -452,7 +456,7 @@ class Simulator:
             return
         fundamentals = {"Symbol": symbol, **self.market.fundamentals(symbol)}
         self._send(session, protocol.format_fundamental(fundamentals, protocol.FUNDAMENTAL_FIELDS))
-        session.watches[symbol] = Watch(trades_only, self.clock.now_ns)
+        session.watches[symbol] = Watch(trades_only, since)
         self._send_summary(session, symbol)
 
     def _send_summary(self, session: Level1Session, symbol: str) -> None:
