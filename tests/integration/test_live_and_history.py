@@ -307,3 +307,19 @@ def test_a_slow_new_watch_never_holds_up_the_stream() -> None:
         while_gated, symbols = asyncio.run(asyncio.wait_for(run(), 30))
     assert while_gated > 10, "AAPL kept streaming while KO's day was being built"
     assert "KO" in symbols
+
+
+def test_a_firehose_waits_for_its_first_watch(market: Market) -> None:
+    sim = simulator(market, speed=0, start=dt.time(9, 30), firehose_step=60.0)
+    with sim.running():
+        time.sleep(0.5)
+        idle = sim.now
+
+        async def run() -> int:
+            async with Level1Stream(endpoint(sim)) as stream:
+                await watched(stream, "KO")
+                return len(await collect_live(sim, stream))
+
+        streamed = asyncio.run(asyncio.wait_for(run(), 60))
+    assert idle == pd.Timestamp("2025-01-02 09:30", tz="America/New_York"), "no watch, no clock"
+    assert streamed == len(truth(market, ("KO",), idle)), "then the whole rest of the day, as fast as read"

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ ADMIN_REPLIES = {  # admin command -> IQConnect's answer (a password is acknowle
     ),
 }
 BLOCK_ROWS = 8192
+KEEP_BLOCKS = 4  # formatted blocks kept per symbol-day and layout
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -123,11 +125,15 @@ class SessionClock:
 
 
 class FormattedLines:
-    """Q lines of one symbol-day in one field layout, formatted lazily in blocks and sliced by row."""
+    """Q lines of one symbol-day in one field layout, formatted lazily in blocks and sliced by row.
+
+    Watches read forward, so only the last few blocks are kept; a block needed again (a slow
+    watcher) is formatted again, identically.
+    """
 
     def __init__(self, frame: pd.DataFrame, fields: tuple[str, ...]) -> None:
         self._frame, self._fields = frame, fields
-        self._blocks: dict[int, tuple[bytes, np.ndarray]] = {}
+        self._blocks: OrderedDict[int, tuple[bytes, np.ndarray]] = OrderedDict()
 
     def slice(self, lo: int, hi: int) -> bytes:
         parts = []
@@ -138,11 +144,15 @@ class FormattedLines:
         return b"".join(parts)
 
     def _block(self, block: int) -> tuple[bytes, np.ndarray]:
-        if block not in self._blocks:
-            rows = self._frame.iloc[block * BLOCK_ROWS : (block + 1) * BLOCK_ROWS]
-            data = protocol.format_level1("Q", rows, self._fields)
-            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n")) + 1
-            self._blocks[block] = (data, np.concatenate(([0], ends)))
+        if block in self._blocks:
+            self._blocks.move_to_end(block)
+            return self._blocks[block]
+        rows = self._frame.iloc[block * BLOCK_ROWS : (block + 1) * BLOCK_ROWS]
+        data = protocol.format_level1("Q", rows, self._fields)
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n")) + 1
+        self._blocks[block] = (data, np.concatenate(([0], ends)))
+        while len(self._blocks) > KEEP_BLOCKS:
+            self._blocks.popitem(last=False)
         return self._blocks[block]
 
 
@@ -240,6 +250,7 @@ class Simulator:
         self.history_requests = 0
         self.updates_sent = 0
         self.drops = 0
+        self._building = 0  # watches whose symbol-day is being built
         self._last_update = time.monotonic()
 
     # -- public control API (thread-safe when the simulator runs in a thread) ---------------
@@ -366,6 +377,8 @@ class Simulator:
             self._connections[task] = writer
             try:
                 await handler(reader, writer)
+            except asyncio.CancelledError:
+                return  # the loop is shutting down mid-request; asyncio 3.11 logs a cancelled handler
             finally:
                 self._connections.pop(task, None)
 
@@ -449,7 +462,11 @@ class Simulator:
             self._send(session, protocol.format_unknown_symbol(symbol))
             return
         if symbol not in self._days:
-            await asyncio.get_running_loop().run_in_executor(None, self.symbol_day, symbol)
+            self._building += 1
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.symbol_day, symbol)
+            finally:
+                self._building -= 1
         watched = {s for other in self._level1 for s in other.watches}
         if symbol not in watched and len(watched) >= self.config.max_symbols:
             self._send(session, protocol.format_system("SYMBOL LIMIT REACHED", symbol))
@@ -478,10 +495,16 @@ class Simulator:
             session.bytes_sent += len(data)
 
     async def _tape(self) -> None:
-        """Stream every watched symbol's updates as the clock advances; one T line per wall second."""
+        """Stream every watched symbol's updates as the clock advances; one T line per wall second.
+
+        A firehose holds its clock while nobody watches and while a new watch's day is being built,
+        so that it streams as fast as clients read rather than running ahead of them.
+        """
         last_stamp = 0.0
         while True:
-            now_ns = self.clock.advance()
+            watching = any(session.watches for session in self._level1)
+            holding = self.config.speed <= 0 and (self._building > 0 or not watching)
+            now_ns = self.clock.now_ns if holding else self.clock.advance()
             stalled = time.monotonic() < self._stalled_until
             send_stamp = time.monotonic() - last_stamp >= 1.0
             for session in list(self._level1):
