@@ -23,7 +23,7 @@ IDENTITY = ["symbol", "market_center", "tick_id"]
 
 
 async def watched(stream: Level1Stream, *symbols: str) -> None:
-    """Watch ``symbols`` and wait for their summaries (P): every watch is in place when it returns."""
+    """Watch ``symbols`` on a paused simulator and wait for their summaries (P): all are in place."""
     await stream.watch(*symbols)
     pending = set(symbols)
     async for batch in stream.batches():
@@ -317,7 +317,7 @@ def test_a_firehose_waits_for_its_first_watch(market: Market) -> None:
 
         async def run() -> int:
             async with Level1Stream(endpoint(sim)) as stream:
-                await watched(stream, "KO")
+                await stream.watch("KO")
                 return len(await collect_live(sim, stream))
 
         streamed = asyncio.run(asyncio.wait_for(run(), 60))
