@@ -6,7 +6,9 @@ exactly these columns in this order. Timestamps are exchange-local (America/New_
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,13 @@ TICK_COLUMNS: Columns = {
 
 TICK_IDENTITY = ("symbol", "market_center", "tick_id")
 """With the trading day, what makes a tick unique (TickIDs are per market center)."""
+
+
+def tick_identity(frame: pd.DataFrame) -> np.ndarray:
+    """One int64 per tick from (market center, TickID): equal when two ticks of a symbol-day are one."""
+    centers = frame["market_center"].to_numpy(np.int64)
+    return (centers << 48) | frame["tick_id"].to_numpy(np.int64)
+
 
 LEVEL1_COLUMNS: Columns = {
     **TICK_COLUMNS,
@@ -85,6 +94,14 @@ DAILY_COLUMNS: Columns = {
     "open_interest": BAR_COLUMNS["volume"],
 }
 """An IQFeed daily, weekly or monthly bar (HDX/HDT/HWX/HMX reply)."""
+
+
+def symbol_days(frame: pd.DataFrame) -> Iterator[tuple[str, dt.date, pd.DataFrame]]:
+    """Split a tick frame into (symbol, trading day, rows), in order of first appearance."""
+    groups = frame.groupby([frame["symbol"], frame["timestamp"].dt.date], sort=False)
+    for key, part in groups:
+        symbol, day = cast(tuple[str, dt.date], key)
+        yield str(symbol), day, part
 
 
 def empty_frame(columns: Columns) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Validation in four tiers: tier 1 runs inline on every tick batch; tiers 2-4 per symbol-day."""
