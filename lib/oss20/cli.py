@@ -1,4 +1,4 @@
-"""The `oss20` command line: simulate, demo (more verbs arrive with collection, bars and backfill)."""
+"""The `oss20` command line: simulate, demo, collect and ticks (more verbs arrive with bars and backfill)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from typing import Annotated
@@ -52,6 +53,20 @@ def _symbols(text: str | None) -> tuple[str, ...]:
             f"not in the simulated universe: {', '.join(unknown)}; known: {', '.join(UNIVERSE)}"
         )
     return symbols
+
+
+def _watchlist(text: str | None) -> list[str]:
+    """Symbols to collect: any valid tickers (a real IQFeed knows more than the simulator)."""
+    from oss20.symbols import validate_symbol
+
+    raw = text if text is not None else Settings.from_env().watchlist
+    try:
+        symbols = [validate_symbol(s) for s in raw.split(",") if s.strip()]
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if not symbols:
+        raise typer.BadParameter("no symbols to collect: pass --symbols AAPL,MSFT or set OSS20_WATCHLIST")
+    return list(dict.fromkeys(symbols))
 
 
 def _day(text: str) -> dt.date:
@@ -156,14 +171,14 @@ def demo(
     ] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
 ) -> None:
-    """Start the simulator and watch the watchlist live in a terminal table."""
-    from oss20.iqfeed.client import Endpoint, Level1Stream
+    """Start the simulator and the collector (storage under OSS20_DATA_DIR) and watch them live."""
+    from oss20.collection import Collector, CollectorOptions
+    from oss20.iqfeed.client import Endpoint
     from oss20.iqfeed.simulator import PortUnavailable, Simulator, SimulatorConfig
-    from oss20.terminal import watch_live
+    from oss20.terminal import watch_collector
 
     _setup_logging(log_level)
     settings = Settings.from_env()
-    watchlist = list(_symbols(symbols))
     config = SimulatorConfig(
         host=settings.iqfeed_host,
         level1_port=settings.level1_port,
@@ -175,13 +190,82 @@ def demo(
         endpoint = Endpoint(
             settings.iqfeed_host, sim.ports["level1"], sim.ports["lookup"], sim.ports["admin"]
         )
+        collector = Collector(list(_symbols(symbols)), settings, CollectorOptions(), endpoint)
 
         async def run() -> None:
-            async with Level1Stream(endpoint) as stream:
-                await watch_live(stream, watchlist, duration)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, collector.stop)
+            await watch_collector(collector, duration)
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run())
+        asyncio.run(run())
+
+
+@app.command()
+def collect(
+    symbols: Annotated[
+        str | None, typer.Option(help="Comma-separated symbols (default: OSS20_WATCHLIST).")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after N seconds (default: until Ctrl-C or SIGTERM).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Prometheus port (default OSS20_METRICS_PORT; -1 disables).")
+    ] = None,
+    flush_every: Annotated[float, typer.Option(help="Seconds between ArcticDB writes.")] = 1.0,
+    trades_only: Annotated[bool, typer.Option(help="Watch trades only (no quote updates).")] = False,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
+) -> None:
+    """Collect live ticks from IQFeed (host and ports from OSS20_* settings) into ArcticDB, exactly once."""
+    from oss20.collection import Collector, CollectorOptions
+
+    _setup_logging(log_level)
+    settings = Settings.from_env()
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    options = CollectorOptions(
+        flush_every=flush_every, metrics_port=None if port < 0 else port, quotes=not trades_only
+    )
+    collector = Collector(_watchlist(symbols), settings, options)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, collector.stop)
+        counts = await collector.run(duration)
+        typer.echo(" ".join(f"{k}={v}" for k, v in counts.as_dict().items()))
+
+    with _exit_on(OSError):
+        asyncio.run(run())
+
+
+@app.command()
+def ticks(
+    symbol: Annotated[str, typer.Argument(help="Ticker, e.g. AAPL.")],
+    day: Annotated[str, typer.Argument(help="Trading day, YYYY-MM-DD.")],
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+) -> None:
+    """Export one stored symbol-day with the columns of `oss20 simulate --dump`."""
+    from oss20.storage.arctic import TickStore
+    from oss20.symbols import validate_symbol
+
+    if format not in ("csv", "parquet"):
+        raise typer.BadParameter(f"unknown format {format!r}; expected csv or parquet")
+    try:
+        ticker = validate_symbol(symbol)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    when = _day(day)
+    store = TickStore(Settings.from_env().resolved_arctic_uri)
+    frame = store.read(ticker, when)
+    if frame.empty:
+        stored = ", ".join(d.isoformat() for d in store.days(ticker)[-5:]) or "none"
+        typer.echo(f"oss20: no ticks stored for {ticker} on {when}; latest stored days: {stored}", err=True)
+        raise typer.Exit(2)
+    if format == "csv":
+        frame.to_csv(output if output is not None else sys.stdout, index=False)
+    else:
+        frame.to_parquet(output if output is not None else sys.stdout.buffer, index=False)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,10 @@ class Settings(param.Parameterized):
     level1_port = param.Integer(default=5009, bounds=(0, 65535), doc="Level 1 streaming port.")
     lookup_port = param.Integer(default=9100, bounds=(0, 65535), doc="Lookup and history port.")
     admin_port = param.Integer(default=9300, bounds=(0, 65535), doc="Admin port.")
+    watchlist = param.String(default="", doc="Comma-separated symbols `oss20 collect` watches by default.")
+    metrics_port = param.Integer(
+        default=9464, bounds=(0, 65535), doc="Prometheus /metrics port of the collector (0 picks one)."
+    )
     protocol: param.Selector = param.Selector(
         default="6.2", objects=["6.0", "6.1", "6.2"], doc="IQFeed protocol version."
     )

@@ -1,11 +1,13 @@
-"""A live terminal table of the watchlist (rich): last, bid, ask, size, volume and ticks/s per symbol."""
+"""A live terminal table of what the collector sees (rich): last, bid, ask, ticks/s, and what it stored."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from rich.console import Group
@@ -13,7 +15,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from oss20.iqfeed.client import Level1Stream
+from oss20.bus import TickEvent
+from oss20.collection import Collector
 
 RATE_WINDOW = 5.0  # seconds over which ticks/s is averaged
 
@@ -37,29 +40,23 @@ class Quote:
 
 
 class Watchboard:
-    """Folds Level 1 batches into per-symbol state and renders it as a rich table."""
+    """Folds the latest Level 1 state and trade arrivals into per-symbol rows and renders a rich table."""
 
     def __init__(self, symbols: list[str]) -> None:
         self.quotes = {symbol: Quote() for symbol in symbols}
-        self.malformed = 0
 
-    def update(self, updates: pd.DataFrame, trades: pd.DataFrame, now: float) -> None:
-        if len(updates):
-            latest = updates.groupby("symbol", sort=False).last()
-            for symbol, row in latest.iterrows():
-                quote = self.quotes.setdefault(str(symbol), Quote())
-                quote.last, quote.bid, quote.ask = row["price"], row["bid"], row["ask"]
-                quote.size, quote.volume, quote.time = (
-                    int(row["size"]),
-                    int(row["total_volume"]),
-                    row["timestamp"],
-                )
+    def update(self, latest: Mapping[str, Mapping[str, Any]], trades: pd.DataFrame, now: float) -> None:
+        for name, row in latest.items():
+            quote = self.quotes.setdefault(name, Quote())
+            quote.last, quote.bid, quote.ask = float(row["price"]), float(row["bid"]), float(row["ask"])
+            quote.size, quote.volume = int(row["size"]), int(row["total_volume"])
+            quote.time = pd.Timestamp(row["timestamp"]) if row.get("timestamp") else None
         if len(trades):
             for symbol, count in trades["symbol"].value_counts().items():
                 self.quotes.setdefault(str(symbol), Quote()).arrivals.append((now, int(count)))
 
-    def render(self, stream: Level1Stream, now: float) -> Group:
-        table = Table(title="oss20 · live Level 1 from IQFeed (simulator)", expand=False)
+    def render(self, footer: str, now: float) -> Group:
+        table = Table(title="oss20 · live from IQFeed (simulator) into ArcticDB", expand=False)
         for name in ("symbol", "last", "bid", "ask", "size", "volume", "ticks/s", "time ET"):
             table.add_column(name, justify="left" if name == "symbol" else "right")
         for symbol, q in sorted(self.quotes.items()):
@@ -73,13 +70,7 @@ class Watchboard:
                 f"{q.rate(now):,.1f}",
                 q.time.strftime("%H:%M:%S") if q.time is not None else "-",
             )
-        s = stream.stats
-        footer = Text(
-            f"trades {s.trades:,} · updates {s.updates:,} · malformed {s.malformed:,} · "
-            f"reconnects {s.reconnects} · unknown {sorted(stream.unknown) or '-'}",
-            style="dim",
-        )
-        return Group(table, footer)
+        return Group(table, Text(footer, style="dim"))
 
 
 def _price(value: float) -> str:
@@ -90,17 +81,28 @@ def _price(value: float) -> str:
     return text if len(text.rsplit(".", 1)[1]) >= 2 else f"{value:,.2f}"
 
 
-async def watch_live(stream: Level1Stream, symbols: list[str], duration: float | None = None) -> Watchboard:
-    """Watch ``symbols`` and redraw the table about four times a second until ``duration`` elapses."""
-    board = Watchboard(symbols)
-    await stream.watch(*symbols)
-    started = time.monotonic()
-    with Live(board.render(stream, started), refresh_per_second=4, transient=False) as live:
-        async for batch in stream.batches():
+def _footer(collector: Collector) -> str:
+    c, s = collector.counts, collector.stream.stats
+    return (
+        f"trades {c.received:,} · stored {c.stored:,} · from history {c.history:,} · "
+        f"quarantined {c.quarantined:,} · malformed {c.malformed:,} · reconnects {s.reconnects} · "
+        f"unknown {sorted(collector.stream.unknown) or '-'}"
+    )
+
+
+async def watch_collector(collector: Collector, duration: float | None = None) -> Watchboard:
+    """Run ``collector`` and redraw its table four times a second from the bus and the cache."""
+    board = Watchboard(collector.symbols)
+    ticks = collector.bus.subscribe(kinds=["tick"])
+    run = asyncio.create_task(collector.run(duration))
+    with Live(board.render(_footer(collector), time.monotonic()), refresh_per_second=4) as live:
+        while not run.done():
+            await asyncio.wait({run}, timeout=0.25)
+            frames = [event.frame() for event in ticks.drain() if isinstance(event, TickEvent)]
+            trades = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"symbol": []})
             now = time.monotonic()
-            board.update(batch.updates, batch.trades(), now)
-            live.update(board.render(stream, now))
-            if duration is not None and now - started >= duration:
-                break
-            await asyncio.sleep(0)
+            board.update(collector.cache.latest_many(collector.symbols), trades, now)
+            live.update(board.render(_footer(collector), now))
+    ticks.close()
+    await run
     return board

@@ -101,6 +101,7 @@ def test_quarantine_and_malformed_lines_are_kept_with_reasons(store: TickStore, 
     kept = store.quarantined("AAPL", DAY)
     assert kept["reason"].tolist() == ["price_range", "duplicate", "hours", "price_range"]
     assert kept["symbol"].eq("AAPL").all()
+    pd.testing.assert_series_equal(kept["timestamp"].head(3), bad["timestamp"])
     lines = pd.DataFrame(
         {
             "received": pd.Timestamp("2025-01-02 10:00", tz="America/New_York"),
@@ -110,3 +111,4 @@ def test_quarantine_and_malformed_lines_are_kept_with_reasons(store: TickStore, 
     )
     store.put_malformed(lines)
     assert store.malformed(DAY)["line"].tolist() == ["Q,AAPL,12x", "junk"]
+    assert (store.malformed(DAY)["received"] == lines["received"]).all()

@@ -228,7 +228,7 @@ class TickStore:
         key = keys.key(keys.QUARANTINE, symbol, day, asset_class=self.asset_class)
         if not self.quarantine.has_symbol(key):
             return pd.DataFrame(columns=[*TICK_COLUMNS, "reason"])
-        kept = self.quarantine.read(key).data
+        kept = _local(self.quarantine.read(key).data, "timestamp")
         kept.insert(1, "symbol", validate_symbol(symbol))
         return kept
 
@@ -236,7 +236,7 @@ class TickStore:
         key = keys.malformed_key(day)
         if not self.quarantine.has_symbol(key):
             return pd.DataFrame(columns=["received", "line", "reason"])
-        return self.quarantine.read(key).data
+        return _local(self.quarantine.read(key).data, "received")
 
 
 def _to_disk(part: pd.DataFrame) -> pd.DataFrame:
@@ -248,6 +248,14 @@ def _to_disk(part: pd.DataFrame) -> pd.DataFrame:
 def _rows(part: pd.DataFrame) -> pd.DataFrame:
     """Quarantine rows keep arrival order under a plain row index (they need not be in time order)."""
     return part.reset_index(drop=True)
+
+
+def _local(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """ArcticDB gives time columns (not the index) back as naive UTC: make them America/New_York again."""
+    stamps = frame[column]
+    if stamps.dt.tz is None:
+        frame[column] = stamps.dt.tz_localize("UTC").dt.tz_convert(TZ)
+    return frame
 
 
 def _from_disk(data: pd.DataFrame, symbol: str) -> pd.DataFrame:

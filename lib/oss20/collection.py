@@ -1,0 +1,411 @@
+"""The live collector: IQFeed Level 1 -> tier 1 -> journal -> bus and cache -> ArcticDB -> checkpoint.
+
+Every tick is stored exactly once. A validated batch is journaled (fsync'd) before anything else
+sees it; about once a second the buffered ticks are merged into ArcticDB on their identity and the
+journal is checkpointed. On start the journal's unchecked entries are replayed, and whenever the
+feed (re)delivers a symbol's summary the collector asks tick history for the stretch between the
+last tick it holds and the feed's latest trade, so a kill or a dropped feed loses nothing.
+Redis and the catalog are told what happens but never hold collection up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from oss20 import calendar
+from oss20.bus import Bus, SystemEvent, TickEvent, open_bus
+from oss20.config import Settings
+from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
+from oss20.iqfeed.protocol import Level1Batch
+from oss20.metrics import CollectorMetrics
+from oss20.schema import TZ, symbol_days
+from oss20.storage.arctic import TickStore
+from oss20.storage.cache import Cache, open_cache
+from oss20.storage.catalog import Catalog, CatalogUnavailable, open_catalog
+from oss20.storage.journal import Journal
+from oss20.symbols import validate_symbol
+from oss20.validation.tier1 import Tier1State, check_ticks
+
+log = logging.getLogger(__name__)
+
+CATALOG_EVERY = 5.0
+"""Seconds between task heartbeats in the catalog."""
+
+
+@dataclass
+class CollectorOptions:
+    """How the collector runs; the defaults suit one machine."""
+
+    flush_every: float = 1.0
+    stall_after: float = 10.0
+    metrics_port: int | None = None
+    asset_class: str = "equity"
+    quotes: bool = True  # watch quotes too (latest bid/ask for dashboards), not only trades
+
+
+@dataclass
+class Counts:
+    """What the collector has done since it started."""
+
+    received: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    malformed: int = 0
+    replayed: int = 0
+    history: int = 0
+    flushes: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Pending:
+    """Validated ticks journaled but not yet in ArcticDB, and rejects not yet quarantined."""
+
+    ticks: list[pd.DataFrame] = field(default_factory=list)
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    malformed: list[dict[str, object]] = field(default_factory=list)
+    seq: int = 0
+
+
+class TaskReporter:
+    """Keeps the collection task's row in the catalog current from a thread of its own.
+
+    Reports never wait for the database: while it is unreachable they fail quietly in the
+    background (logged once per outage) and the next one after it returns catches up.
+    """
+
+    def __init__(self, url: str, symbols: Sequence[str], params: dict[str, object]) -> None:
+        self.url, self.symbols, self.params = url, list(symbols), params
+        self.task_id = ""
+        self.up = True
+        self._catalog: Catalog | None = None
+        self._down_since: float | None = None
+        self._last = -CATALOG_EVERY
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="oss20-catalog")
+        self._inflight: Future[None] | None = None
+
+    def report(self, status: str, counts: Counts, error: str | None = None, force: bool = False) -> None:
+        """Queue a write of status and counters: one at a time, every CATALOG_EVERY s unless forced."""
+        now = time.monotonic()
+        busy = self._inflight is not None and not self._inflight.done()
+        if not force and (busy or now - self._last < CATALOG_EVERY):
+            return
+        self._last = now
+        self._inflight = self._worker.submit(self._write, status, counts.as_dict(), error)
+
+    def _write(self, status: str, counters: dict[str, int], error: str | None) -> None:
+        try:
+            if self._catalog is None:
+                self._catalog = open_catalog(self.url)
+            if not self.task_id:
+                self.task_id = self._catalog.create_task("collect", self.symbols, self.params, status=status)
+            self._catalog.update_task(self.task_id, status=status, counters=counters, error=error)
+        except CatalogUnavailable as err:
+            if self._down_since is None:
+                log.warning("catalog unreachable, collection goes on error=%s", err)
+                self._down_since = time.monotonic()
+            self.up = False
+            return
+        if self._down_since is not None:
+            log.info("catalog reachable again after_s=%.1f", time.monotonic() - self._down_since)
+            self._down_since = None
+        self.up = True
+
+    def close(self, timeout: float = 15.0) -> None:
+        """Wait (a bounded time) for the last report, then let the thread go."""
+        if self._inflight is not None:
+            with contextlib.suppress(FutureTimeout):
+                self._inflight.result(timeout)
+        self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._catalog is not None:
+            self._catalog.close()
+
+
+class Collector:
+    """Collects Level 1 trades of a watchlist into ArcticDB, exactly once, until stopped."""
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        settings: Settings | None = None,
+        options: CollectorOptions | None = None,
+        endpoint: Endpoint | None = None,
+        bus: Bus | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        self.symbols = [validate_symbol(s) for s in symbols]
+        if not self.symbols:
+            raise ValueError("the collector needs at least one symbol to watch")
+        self.settings = settings or Settings.from_env()
+        self.options = options or CollectorOptions()
+        self.endpoint = endpoint or Endpoint.from_settings(self.settings)
+        self.store = TickStore(self.settings.resolved_arctic_uri, self.options.asset_class)
+        self.journal = Journal(Path(self.settings.data_dir) / "journal")
+        self.bus = bus or open_bus(self.settings.redis_url)
+        self.cache = cache or open_cache(self.settings.redis_url)
+        self.metrics = CollectorMetrics()
+        self.counts = Counts()
+        self.reporter = TaskReporter(
+            self.settings.resolved_catalog_url,
+            self.symbols,
+            {"host": self.endpoint.host, "level1_port": self.endpoint.level1_port},
+        )
+        self.stream = Level1Stream(self.endpoint, stall_after=self.options.stall_after)
+        self.history = HistoryClient(self.endpoint)
+        self.metrics_port: int | None = None
+        self._tier1 = Tier1State()
+        self._pending = _Pending()
+        self._held: dict[tuple[str, dt.date], pd.Timestamp] = {}
+        self._fills: set[asyncio.Task[None]] = set()
+        self._dirty: dict[str, pd.Timestamp | None] = {}
+        self._publish_failures = 0
+        self._reconnects = 0
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish: it flushes, checkpoints and closes before returning."""
+        self._stop.set()
+
+    async def run(self, duration: float | None = None) -> Counts:
+        """Collect until ``stop()`` or ``duration`` seconds; return the counts."""
+        if self.options.metrics_port is not None:
+            self.metrics_port = self.metrics.serve(self.options.metrics_port)
+        self._replay()
+        self.reporter.report("running", self.counts, force=True)
+        self.bus.publish(SystemEvent("collector", "running", f"watching {len(self.symbols)} symbols"))
+        flusher = asyncio.create_task(self._flush_loop())
+        consumer = asyncio.create_task(self._consume())
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), duration)
+        finally:
+            self._stop.set()
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
+            await flusher
+            await self._finish()
+        return self.counts
+
+    def _replay(self) -> None:
+        """Store what the journal holds beyond its checkpoint (a previous run's unflushed ticks)."""
+        entries = list(self.journal.pending())
+        if not entries:
+            return
+        frames = [entry.ticks for entry in entries]
+        self.counts.replayed = sum(len(f) for f in frames)
+        stored = self.store.merge(pd.concat(frames, ignore_index=True))
+        self.counts.stored += stored
+        self.metrics.stored.inc(stored)
+        self.journal.checkpoint(entries[-1].seq)
+        log.info("journal replayed entries=%d ticks=%d new=%d", len(entries), self.counts.replayed, stored)
+
+    async def _consume(self) -> None:
+        try:
+            await self.stream.connect()
+        except (OSError, TimeoutError, IQFeedError) as err:
+            log.warning(
+                "iqfeed unreachable, retrying host=%s port=%d error=%s",
+                self.endpoint.host,
+                self.endpoint.level1_port,
+                err,
+            )
+        await self.stream.watch(*self.symbols, trades_only=not self.options.quotes)
+        async for batch in self.stream.batches():
+            self._ingest(batch)
+
+    def _ingest(self, batch: Level1Batch) -> None:
+        arrived = time.perf_counter()
+        if batch.malformed:
+            now = pd.Timestamp.now(tz=TZ)
+            rows = [
+                {"received": now, "line": m.line.decode("latin-1"), "reason": m.reason}
+                for m in batch.malformed
+            ]
+            self._pending.malformed.extend(rows)
+            self.counts.malformed += len(rows)
+            self.metrics.malformed.inc(len(rows))
+            for line in batch.malformed:
+                self._mark_dirty(line.line)
+        if len(batch.summaries):
+            self._fill_from_summaries(batch.summaries)
+        trades = batch.trades()
+        if len(trades):
+            self.metrics.received.labels(source="live").inc(len(trades))
+            self.counts.received += len(trades)
+            rejected = self._accept(trades, self._tier1)
+            self.metrics.batch_latency.observe(time.perf_counter() - arrived)
+            self._refetch(rejected)
+        if len(batch.updates):
+            latest = batch.updates.groupby("symbol", sort=False).tail(1)
+            for row in latest.to_dict("records"):
+                self.cache.set_latest(str(row["symbol"]), {str(k): v for k, v in row.items()})
+
+    def _accept(self, ticks: pd.DataFrame, state: Tier1State) -> pd.DataFrame:
+        """Tier 1, then journal (durable), then publish and buffer for the next flush; return the rejects."""
+        result = check_ticks(ticks, state)
+        if len(result.rejected):
+            self._pending.rejected.append(result.rejected)
+            self.counts.quarantined += len(result.rejected)
+            self.metrics.count_reasons(result.reasons)
+        self.metrics.count_warnings(result.warnings)
+        clean = result.clean
+        if clean.empty:
+            return result.rejected
+        self._pending.seq = self.journal.append(clean)
+        self._pending.ticks.append(clean)
+        for symbol, day, part in symbol_days(clean):
+            self.bus.publish(TickEvent.from_frame(symbol, part))
+            last = part["timestamp"].max()
+            held = self._held.get((symbol, day))
+            if held is None or last > held:
+                self._held[(symbol, day)] = last
+        return result.rejected
+
+    def _refetch(self, rejected: pd.DataFrame) -> None:
+        """Ask history for the true version of ticks the feed garbled (not for mere repeats)."""
+        garbled = rejected.loc[rejected["reason"].ne("duplicate") & rejected["timestamp"].notna()]
+        for symbol, times in garbled.groupby("symbol", sort=False)["timestamp"]:
+            self._spawn_fill(str(symbol), times.min(), times.max())
+
+    def _mark_dirty(self, line: bytes) -> None:
+        """A garbled line may have been a trade: refetch its symbol (or every symbol) once a tick follows."""
+        parts = line.split(b",", 2)
+        named = parts[1].decode("latin-1") if len(parts) > 1 and parts[0] in (b"Q", b"P") else ""
+        for symbol in [named] if named in self.symbols else self.symbols:
+            since = self._held_now(symbol)
+            earlier = self._dirty.get(symbol, since)
+            self._dirty[symbol] = None if since is None or earlier is None else min(earlier, since)
+
+    def _held_now(self, symbol: str) -> pd.Timestamp | None:
+        held = [t for (s, _), t in self._held.items() if s == symbol]
+        return max(held) if held else None
+
+    def _refill_dirty(self) -> None:
+        """Fill each dirty symbol from before its garbled line (or the session start) to its latest tick."""
+        for symbol, since in list(self._dirty.items()):
+            until = self._held_now(symbol)
+            if until is None:
+                continue
+            begin = since if since is not None else calendar.session(until.date()).pre_open
+            if until > begin:
+                del self._dirty[symbol]
+                self._spawn_fill(symbol, begin, until)
+
+    def _fill_from_summaries(self, summaries: pd.DataFrame) -> None:
+        """Ask history for each symbol's ticks between the last one held and the feed's latest trade."""
+        known = summaries.loc[summaries["timestamp"].notna()]
+        for symbol, latest in zip(known["symbol"].tolist(), known["timestamp"].tolist(), strict=True):
+            day = latest.date()
+            if not calendar.is_session(day):
+                continue
+            since = self._last_held(symbol, day)
+            if since is not None and since >= latest:
+                continue
+            begin = since if since is not None else calendar.session(day).pre_open
+            self._spawn_fill(symbol, begin, latest)
+
+    def _spawn_fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
+        """Fetch [begin, end] in the background, widened to whole seconds (HTT's resolution)."""
+        first, last = begin.floor("s"), end.floor("s") + pd.Timedelta(seconds=1)
+        task = asyncio.get_running_loop().create_task(self._fill(symbol, first, last))
+        self._fills.add(task)
+        task.add_done_callback(self._fills.discard)
+
+    def _last_held(self, symbol: str, day: dt.date) -> pd.Timestamp | None:
+        if (symbol, day) not in self._held:
+            stored = self.store.last_tick(symbol, day)
+            if stored is None:
+                return None
+            self._held[(symbol, day)] = stored
+        return self._held[(symbol, day)]
+
+    async def _fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
+        self.metrics.history_fills.inc()
+        try:
+            ticks = await self.history.ticks(symbol, begin, end)
+        except (IQFeedError, OSError, TimeoutError) as err:
+            log.warning("history fill failed symbol=%s begin=%s end=%s error=%s", symbol, begin, end, err)
+            return
+        log.info("history fill symbol=%s begin=%s end=%s ticks=%d", symbol, begin, end, len(ticks))
+        if len(ticks):
+            self.metrics.received.labels(source="history").inc(len(ticks))
+            self.counts.history += len(ticks)
+            self._accept(ticks, Tier1State())
+
+    async def _flush_loop(self) -> None:
+        """Flush every ``flush_every`` seconds; a flush under way always completes before stopping."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.options.flush_every)
+            self._refill_dirty()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Merge buffered ticks into ArcticDB off the event loop, then checkpoint the journal."""
+        pending, self._pending = self._pending, _Pending(seq=self._pending.seq)
+        started = time.perf_counter()
+        stored = await asyncio.to_thread(self._write, pending)
+        if pending.seq > self.journal.checkpointed:
+            self.journal.checkpoint(pending.seq)
+        self.metrics.flush_seconds.observe(time.perf_counter() - started)
+        self.metrics.stored.inc(stored)
+        self.metrics.journal_pending.set(self.journal.last_seq - self.journal.checkpointed)
+        self.counts.stored += stored
+        self.counts.flushes += 1
+        self._count_side_effects()
+        self.reporter.report("running", self.counts)
+        self.metrics.catalog_up.set(1 if self.reporter.up else 0)
+
+    def _write(self, pending: _Pending) -> int:
+        if pending.rejected:
+            self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
+        if pending.malformed:
+            self.store.put_malformed(pd.DataFrame(pending.malformed))
+        if not pending.ticks:
+            return 0
+        return self.store.merge(pd.concat(pending.ticks, ignore_index=True))
+
+    def _count_side_effects(self) -> None:
+        failures = (
+            self.bus.stats.failed
+            + self.bus.stats.dropped
+            + self.cache.stats.failed
+            + self.cache.stats.dropped
+        )
+        self.metrics.publish_failures.inc(max(0, failures - self._publish_failures))
+        self._publish_failures = failures
+        reconnects = self.stream.stats.reconnects
+        self.metrics.reconnects.inc(max(0, reconnects - self._reconnects))
+        self._reconnects = reconnects
+
+    async def _finish(self) -> None:
+        self._refill_dirty()
+        while self._fills:
+            task = next(iter(self._fills))
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self._fills.discard(task)
+        await self.stream.close()
+        await self.history.close()
+        await self._flush()
+        await asyncio.to_thread(self.store.compact)
+        self.journal.close()
+        self.reporter.report("stopped", self.counts, force=True)
+        self.reporter.close()
+        self.bus.publish(SystemEvent("collector", "stopped", "", self.counts.as_dict()))
+        self.bus.flush(2.0)
+        self.cache.flush(2.0)
+        log.info("collector stopped %s", " ".join(f"{k}={v}" for k, v in self.counts.as_dict().items()))

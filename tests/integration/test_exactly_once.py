@@ -1,0 +1,85 @@
+"""`oss20 collect` as a process, SIGKILLed at random moments while the feed also drops: every tick once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oss20.iqfeed.faults import FaultPlan
+from oss20.market import Market
+from oss20.schema import TICK_COLUMNS
+from oss20.storage.arctic import TickStore
+from tests.conftest import DAY, simulator
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+OSS20 = Path(sys.executable).with_name("oss20")
+SYMBOLS = ("AAPL", "MSFT", "KO", "SPY")
+ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
+
+
+def start_collector(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        OSS20,
+        "collect",
+        "--symbols",
+        ",".join(SYMBOLS),
+        "--metrics-port",
+        "-1",
+        "--flush-every",
+        "0.3",
+    ]
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+
+
+def test_killed_and_restarted_collector_stores_the_session_exactly_once(
+    market: Market, tmp_path: Path
+) -> None:
+    seed = int(os.environ.get("OSS20_TEST_SEED", time.time_ns() % 2**32))
+    print(f"OSS20_TEST_SEED={seed}")
+    rng = random.Random(seed)
+    sim = simulator(market, speed=1500, start=dt.time(9, 0), faults=FaultPlan(drop_every=3.0))
+    expected = canonical(pd.concat([market.ticks(s, DAY) for s in SYMBOLS], ignore_index=True))
+    log = tmp_path / "collector.log"
+    with sim.running():
+        env = {
+            **os.environ,
+            "OSS20_DATA_DIR": str(tmp_path / "data"),
+            "OSS20_LEVEL1_PORT": str(sim.ports["level1"]),
+            "OSS20_LOOKUP_PORT": str(sim.ports["lookup"]),
+            "OSS20_ADMIN_PORT": str(sim.ports["admin"]),
+        }
+        kills = 0
+        while True:
+            process = start_collector(env, log)
+            time.sleep(rng.uniform(3.0, 6.0))
+            if sim.clock.finished:
+                break
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+            kills += 1
+            time.sleep(rng.uniform(0.2, 2.0))
+        store = TickStore(f"lmdb://{tmp_path / 'data' / 'arctic'}")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(store.count(s, DAY) for s in SYMBOLS) < len(expected):
+            time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(60)
+    assert kills >= 3, f"the day ended after {kills} kills; the test wants at least three"
+    assert code == 0, log.read_text()[-3000:]
+    stored = canonical(store.read_range(SYMBOLS, DAY, DAY))
+    assert not stored.duplicated(ORDER).any(), "a tick was stored twice"
+    pd.testing.assert_frame_equal(stored, expected)
