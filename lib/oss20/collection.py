@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -24,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from oss20 import calendar
-from oss20.bus import Bus, SystemEvent, TickEvent, open_bus
+from oss20.bus import Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
 from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
 from oss20.iqfeed.protocol import Level1Batch
@@ -89,7 +90,8 @@ class TaskReporter:
 
     def __init__(self, url: str, symbols: Sequence[str], params: dict[str, object]) -> None:
         self.url, self.symbols, self.params = url, list(symbols), params
-        self.task_id = ""
+        self.task_id = uuid.uuid4().hex
+        self._created = False
         self.up = True
         self._catalog: Catalog | None = None
         self._down_since: float | None = None
@@ -110,8 +112,11 @@ class TaskReporter:
         try:
             if self._catalog is None:
                 self._catalog = open_catalog(self.url)
-            if not self.task_id:
-                self.task_id = self._catalog.create_task("collect", self.symbols, self.params, status=status)
+            if not self._created:
+                self._catalog.create_task(
+                    "collect", self.symbols, self.params, task_id=self.task_id, status=status
+                )
+                self._created = True
             self._catalog.update_task(self.task_id, status=status, counters=counters, error=error)
         except CatalogUnavailable as err:
             if self._down_since is None:
@@ -184,8 +189,7 @@ class Collector:
         if self.options.metrics_port is not None:
             self.metrics_port = self.metrics.serve(self.options.metrics_port)
         self._replay()
-        self.reporter.report("running", self.counts, force=True)
-        self.bus.publish(SystemEvent("collector", "running", f"watching {len(self.symbols)} symbols"))
+        self._announce("running", force=True)
         flusher = asyncio.create_task(self._flush_loop())
         consumer = asyncio.create_task(self._consume())
         try:
@@ -366,8 +370,7 @@ class Collector:
         self.counts.stored += stored
         self.counts.flushes += 1
         self._count_side_effects()
-        self.reporter.report("running", self.counts)
-        self.metrics.catalog_up.set(1 if self.reporter.up else 0)
+        self._announce("running")
 
     def _write(self, pending: _Pending) -> int:
         if pending.rejected:
@@ -377,6 +380,17 @@ class Collector:
         if not pending.ticks:
             return 0
         return self.store.merge(pd.concat(pending.ticks, ignore_index=True))
+
+    def _announce(self, status: str, force: bool = False) -> None:
+        """Tell the catalog (task row), the bus (collection and system events) and the cache how it goes."""
+        counts = self.counts.as_dict()
+        self.reporter.report(status, self.counts, force=force)
+        self.metrics.catalog_up.set(1 if self.reporter.up else 0)
+        self.bus.publish(CollectionEvent(self.reporter.task_id, status, counts))
+        self.bus.publish(SystemEvent("collector", status, f"watching {len(self.symbols)} symbols", counts))
+        self.cache.set_collection(
+            self.reporter.task_id, {"status": status, "symbols": self.symbols, **counts}
+        )
 
     def _count_side_effects(self) -> None:
         failures = (
@@ -403,9 +417,8 @@ class Collector:
         await self._flush()
         await asyncio.to_thread(self.store.compact)
         self.journal.close()
-        self.reporter.report("stopped", self.counts, force=True)
+        self._announce("stopped", force=True)
         self.reporter.close()
-        self.bus.publish(SystemEvent("collector", "stopped", "", self.counts.as_dict()))
         self.bus.flush(2.0)
         self.cache.flush(2.0)
         log.info("collector stopped %s", " ".join(f"{k}={v}" for k, v in self.counts.as_dict().items()))

@@ -22,7 +22,7 @@ from arcticdb.config import set_config_int
 from arcticdb.version_store.library import Library, ReadRequest
 
 from oss20 import calendar
-from oss20.schema import TICK_COLUMNS, TZ, conform, empty_frame, symbol_days, tick_identity
+from oss20.schema import TICK_COLUMNS, TIMESTAMP, TZ, conform, empty_frame, symbol_days, tick_identity
 from oss20.storage import keys
 from oss20.symbols import validate_symbol
 
@@ -227,7 +227,7 @@ class TickStore:
     def quarantined(self, symbol: str, day: dt.date | str) -> pd.DataFrame:
         key = keys.key(keys.QUARANTINE, symbol, day, asset_class=self.asset_class)
         if not self.quarantine.has_symbol(key):
-            return pd.DataFrame(columns=[*TICK_COLUMNS, "reason"])
+            return empty_frame({**TICK_COLUMNS, "reason": object})
         kept = _local(self.quarantine.read(key).data, "timestamp")
         kept.insert(1, "symbol", validate_symbol(symbol))
         return kept
@@ -235,7 +235,7 @@ class TickStore:
     def malformed(self, day: dt.date | str) -> pd.DataFrame:
         key = keys.malformed_key(day)
         if not self.quarantine.has_symbol(key):
-            return pd.DataFrame(columns=["received", "line", "reason"])
+            return empty_frame({"received": TIMESTAMP, "line": object, "reason": object})
         return _local(self.quarantine.read(key).data, "received")
 
 
