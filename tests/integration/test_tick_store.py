@@ -112,3 +112,16 @@ def test_quarantine_and_malformed_lines_are_kept_with_reasons(store: TickStore, 
     store.put_malformed(lines)
     assert store.malformed(DAY)["line"].tolist() == ["Q,AAPL,12x", "junk"]
     assert (store.malformed(DAY)["received"] == lines["received"]).all()
+
+
+def test_old_symbol_days_are_compacted_and_forgotten_as_days_move_on(
+    store: TickStore, market: Market
+) -> None:
+    monday = dt.date(2025, 1, 6)
+    for day in (DAY, NEXT_DAY, monday):
+        ticks = market.ticks("KO", day)
+        for i in range(0, len(ticks), 50):
+            store.merge(ticks.iloc[i : i + 50])
+    assert store.segments("KO", DAY) == 1
+    assert store.merge(market.ticks("KO", DAY)) == 0, "a forgotten day is reloaded, not stored twice"
+    assert store.count("KO", DAY) == len(market.ticks("KO", DAY))

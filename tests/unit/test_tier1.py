@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,3 +80,12 @@ def test_wrong_time_zone_and_missing_columns_reject_the_batch(truth: pd.DataFram
     missing = check_ticks(truth.head(5).drop(columns=["bid"]), Tier1State())
     assert missing.clean.empty
     assert missing.rejected["reason"].str.startswith("schema").all()
+
+
+def test_identities_of_days_before_yesterday_are_forgotten(market: Market, truth: pd.DataFrame) -> None:
+    state = Tier1State()
+    check_ticks(truth.head(10), state)
+    check_ticks(market.ticks("MSFT", "2025-01-03").head(10), state)
+    assert set(state.seen) == {("MSFT", DAY), ("MSFT", dt.date(2025, 1, 3))}
+    check_ticks(market.ticks("MSFT", "2025-01-06").head(10), state)
+    assert set(state.seen) == {("MSFT", dt.date(2025, 1, 6))}

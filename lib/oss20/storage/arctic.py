@@ -74,6 +74,7 @@ class TickStore:
         self.ticks = library(uri, keys.TICKS)
         self.quarantine = library(uri, keys.QUARANTINE)
         self._known: dict[str, _Known] = {}
+        self._newest = dt.date.min
         self._lock = threading.Lock()
 
     def key(self, symbol: str, day: dt.date | str) -> str:
@@ -93,6 +94,7 @@ class TickStore:
 
     def _merge_day(self, symbol: str, day: dt.date, part: pd.DataFrame) -> int:
         key = self.key(symbol, day)
+        self._forget_before(day)
         known = self._state(key)
         ids = tick_identity(part)
         fresh = ~pd.Index(ids).duplicated(keep="first")
@@ -120,6 +122,15 @@ class TickStore:
         if known.appends >= COMPACT_EVERY:
             self._compact(key, known)
         return len(new)
+
+    def _forget_before(self, day: dt.date) -> None:
+        """Drop what this process remembers of symbol-days older than yesterday (reloaded if touched)."""
+        if day > self._newest:
+            self._newest = day
+            for key in [k for k in self._known if (day - keys.parse_tick_key(k).day).days > 1]:
+                known = self._known.pop(key)
+                if known.appends:
+                    self._compact(key, known)
 
     def _state(self, key: str) -> _Known | None:
         """This process's view of ``key``, reloaded when another writer has moved its version on."""

@@ -40,6 +40,13 @@ class Tier1State:
 
     last_ns: dict[str, int] = field(default_factory=dict)
     seen: dict[tuple[str, dt.date], set[int]] = field(default_factory=dict)
+    newest: dt.date = dt.date.min
+
+    def move_to(self, day: dt.date) -> None:
+        """Forget identities of days before yesterday once ``day`` is the newest (late prints still count)."""
+        if day > self.newest:
+            self.newest = day
+            self.seen = {key: ids for key, ids in self.seen.items() if (day - key[1]).days <= 1}
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ def _duplicates(frame: pd.DataFrame, reason: np.ndarray, state: Tier1State) -> n
     candidates = np.flatnonzero(reason == "")
     ids = tick_identity(frame)[candidates]
     days = frame["timestamp"].dt.date.to_numpy()[candidates]
+    if len(days):
+        state.move_to(max(days))
     symbols = frame["symbol"].to_numpy()[candidates]
     groups = pd.DataFrame({"symbol": symbols, "day": days}).groupby(["symbol", "day"], sort=False).indices
     for key, index in groups.items():
