@@ -80,6 +80,19 @@ class _Pending:
     malformed: list[dict[str, object]] = field(default_factory=list)
     seq: int = 0
 
+    @property
+    def size(self) -> int:
+        return sum(len(f) for f in self.ticks)
+
+    def followed_by(self, later: _Pending) -> _Pending:
+        """This unstored batch with what arrived after it, to be stored together."""
+        return _Pending(
+            self.ticks + later.ticks,
+            self.rejected + later.rejected,
+            self.malformed + later.malformed,
+            max(self.seq, later.seq),
+        )
+
 
 class TaskReporter:
     """Keeps the collection task's row in the catalog current from a thread of its own.
@@ -192,15 +205,17 @@ class Collector:
         self._announce("running", force=True)
         flusher = asyncio.create_task(self._flush_loop())
         consumer = asyncio.create_task(self._consume())
+        stopped = asyncio.create_task(self._stop.wait())
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), duration)
+            await asyncio.wait({consumer, stopped}, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._stop.set()
             consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=True)
+            await asyncio.gather(consumer, stopped, return_exceptions=True)
             await flusher
             await self._finish()
+        if not consumer.cancelled() and (failure := consumer.exception()) is not None:
+            raise failure
         return self.counts
 
     def _replay(self) -> None:
@@ -361,7 +376,12 @@ class Collector:
         """Merge buffered ticks into ArcticDB off the event loop, then checkpoint the journal."""
         pending, self._pending = self._pending, _Pending(seq=self._pending.seq)
         started = time.perf_counter()
-        stored = await asyncio.to_thread(self._write, pending)
+        try:
+            stored = await asyncio.to_thread(self._write, pending)
+        except Exception as err:  # storage unreachable or failing: the journal holds it all, retry next flush
+            log.error("store failed, retrying next flush ticks=%d error=%r", pending.size, err)
+            self._pending = pending.followed_by(self._pending)
+            return
         if pending.seq > self.journal.checkpointed:
             self.journal.checkpoint(pending.seq)
         self.metrics.flush_seconds.observe(time.perf_counter() - started)
@@ -373,13 +393,13 @@ class Collector:
         self._announce("running")
 
     def _write(self, pending: _Pending) -> int:
+        """Ticks first (idempotent: a retry after a later failure stores nothing twice), then rejects."""
+        stored = self.store.merge(pd.concat(pending.ticks, ignore_index=True)) if pending.ticks else 0
         if pending.rejected:
             self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
         if pending.malformed:
             self.store.put_malformed(pd.DataFrame(pending.malformed))
-        if not pending.ticks:
-            return 0
-        return self.store.merge(pd.concat(pending.ticks, ignore_index=True))
+        return stored
 
     def _announce(self, status: str, force: bool = False) -> None:
         """Tell the catalog (task row), the bus (collection and system events) and the cache how it goes."""

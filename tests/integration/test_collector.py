@@ -187,3 +187,46 @@ def test_an_unreachable_catalog_holds_nothing_up(market: Market, tmp_path: Path)
     pd.testing.assert_frame_equal(stored, expected)
     assert task is not None and task.status == "stopped"
     assert task.counters["stored"] == len(expected)
+
+
+def test_a_failing_store_is_retried_and_nothing_is_lost(
+    market: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = simulator(market, speed=2400, start=dt.time(15, 0))
+    expected = ground_truth(market)
+    failures = 0
+
+    async def flaky_store(collector: Collector) -> None:
+        merge = collector.store.merge
+
+        def failing(ticks: pd.DataFrame) -> int:
+            nonlocal failures
+            if failures < 5:
+                failures += 1
+                raise OSError("disk went away")
+            return merge(ticks)
+
+        monkeypatch.setattr(collector.store, "merge", failing)
+
+    with sim.running():
+        collector = run_collector(sim, settings_for(tmp_path), expected, flaky_store)
+    assert failures == 5
+    pd.testing.assert_frame_equal(canonical(collector.store.read_range(SYMBOLS, DAY, DAY)), expected)
+    assert collector.counts.stored == len(expected)
+
+
+def test_a_journal_that_cannot_write_stops_the_collector_loudly(
+    market: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(ticks: pd.DataFrame) -> int:
+        raise OSError(28, "No space left on device")
+
+    sim = simulator(market, speed=2400, start=dt.time(15, 0))
+    with sim.running():
+        collector = Collector(
+            SYMBOLS, settings_for(tmp_path), CollectorOptions(flush_every=0.2), endpoint(sim)
+        )
+        monkeypatch.setattr(collector.journal, "append", full)
+        with pytest.raises(OSError, match="No space left"):
+            asyncio.run(collector.run(30))
+    assert collector.counts.stored == 0, "nothing unjournaled was stored"
