@@ -58,16 +58,20 @@ LEVEL1_COLUMNS: Columns = {
 """A Level 1 update (Q message): the symbol's full state after one trade or quote change."""
 
 BAR_COLUMNS: Columns = {
-    "timestamp": TIMESTAMP,  # bar start
+    "timestamp": TIMESTAMP,  # time bars: the bar's start; other families: its last tick's time
     "symbol": object,
-    "open": np.float64,
+    "open": np.float64,  # OHLC from prints that qualify for last (basis C or E), else from all
     "high": np.float64,
     "low": np.float64,
     "close": np.float64,
     "volume": np.int64,
+    "dollar_volume": np.float64,
+    "vwap": np.float64,
     "trades": np.int64,
+    "first_tick": TIMESTAMP,
+    "last_tick": TIMESTAMP,
 }
-"""An interval, daily or information-driven bar."""
+"""A bar built by oss20 from ticks: time, tick, volume, dollar, imbalance or run."""
 
 
 INTERVAL_BAR_COLUMNS: Columns = {

@@ -1,0 +1,206 @@
+"""Bars from ticks, streaming or in one call, through the same kernels: the results are identical.
+
+``BarBuilder`` keeps one symbol's open bar and the expectations of information-driven bars between
+``update`` calls; ``build_bars`` is a builder fed everything at once, plus the bar still open.
+Bars never span a session segment: pre-market, the regular session (the calendar's close, half
+days included) and after hours are separate, and only the regular session counts unless
+``extended_hours`` is set. Time bars align to the regular open (09:30 ET), not to midnight UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from oss20 import calendar
+from oss20.bars import kernels as K
+from oss20.bars.spec import MEASURES, BarSpec
+from oss20.schema import BAR_COLUMNS, TZ, conform, empty_frame
+
+SLOT_BITS = 32
+PARTS = 4  # pre-market, regular, after hours, closed
+REGULAR = 1
+
+
+class BarBuilder:
+    """Bars of one symbol and spec, built tick batch by tick batch.
+
+    >>> builder = BarBuilder("AAPL", "volume:10000")
+    >>> completed = builder.update(ticks)  # doctest: +SKIP
+    >>> still_open = builder.partial()  # doctest: +SKIP
+    """
+
+    def __init__(self, symbol: str, spec: str | BarSpec, extended_hours: bool = False) -> None:
+        self.symbol = symbol
+        self.spec = BarSpec.parse(spec)
+        self.extended_hours = extended_hours
+        self._acc_f, self._acc_i, self._info = K.new_state()
+        self._info[K.EXP_T] = self.spec.expected_ticks
+
+    def update(self, ticks: pd.DataFrame) -> pd.DataFrame:
+        """Feed trades of ``symbol`` in time order; return the bars they completed."""
+        times = ticks["timestamp"].to_numpy(np.int64) if len(ticks) else np.empty(0, np.int64)
+        segments = _segments(times)
+        keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
+        if not keep.all():
+            ticks, times, segments = ticks.loc[keep], times[keep], segments[keep]
+        prices = ticks["price"].to_numpy(np.float64)
+        sizes = ticks["size"].to_numpy(np.int64)
+        qualified = np.isin(ticks["basis"].to_numpy(), ("C", "E"))
+        out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
+        count = self._run(segments, times, prices, sizes, qualified, out_f, out_i)
+        return self._frame(out_f[:count], out_i[:count])
+
+    def partial(self) -> pd.DataFrame:
+        """The bar still open (one row, or none), without closing it."""
+        out_f, out_i = np.empty((1, K.OUT_F)), np.empty((1, K.OUT_I), np.int64)
+        count = K.open_bar(self._acc_f, self._acc_i, out_f, out_i)
+        return self._frame(out_f[:count], out_i[:count])
+
+    def _run(
+        self,
+        segments: np.ndarray,
+        times: np.ndarray,
+        prices: np.ndarray,
+        sizes: np.ndarray,
+        qualified: np.ndarray,
+        out_f: np.ndarray,
+        out_i: np.ndarray,
+    ) -> int:
+        spec, acc = self.spec, (self._acc_f, self._acc_i)
+        if spec.family == "time":
+            keys = _time_keys(segments, times, spec, self.extended_hours)
+            return int(K.time_bars(keys, times, prices, sizes, qualified, *acc, out_f, out_i))
+        measure = MEASURES[spec.measure]
+        if spec.family == "threshold":
+            return int(
+                K.threshold_bars(
+                    segments, times, prices, sizes, qualified, measure, spec.size, *acc, out_f, out_i
+                )
+            )
+        kernel = K.imbalance_bars if spec.family == "imbalance" else K.run_bars
+        params = (spec.bar_span, spec.tick_span, spec.min_ticks, spec.max_ticks)
+        return int(
+            kernel(
+                segments, times, prices, sizes, qualified, measure, *params, *acc, self._info, out_f, out_i
+            )
+        )
+
+    def _frame(self, out_f: np.ndarray, out_i: np.ndarray) -> pd.DataFrame:
+        if len(out_i) == 0:
+            return empty_frame(BAR_COLUMNS)
+        first, last = out_i[:, K.OUT_FIRST_T], out_i[:, K.OUT_LAST_T]
+        label = (
+            _time_starts(out_i[:, K.OUT_KEY], self.spec, self.extended_hours)
+            if self.spec.family == "time"
+            else last
+        )
+        volume = out_i[:, K.OUT_VOLUME]
+        dollars = out_f[:, K.OUT_DOLLAR]
+        frame = pd.DataFrame(
+            {
+                "timestamp": _stamps(label),
+                "symbol": self.symbol,
+                "open": out_f[:, K.OUT_OPEN],
+                "high": out_f[:, K.OUT_HIGH],
+                "low": out_f[:, K.OUT_LOW],
+                "close": out_f[:, K.OUT_CLOSE],
+                "volume": volume,
+                "dollar_volume": dollars,
+                "vwap": dollars / np.maximum(volume, 1),
+                "trades": out_i[:, K.OUT_TRADES],
+                "first_tick": _stamps(first),
+                "last_tick": _stamps(last),
+            }
+        )
+        return conform(frame, BAR_COLUMNS)
+
+
+def build_bars(ticks: pd.DataFrame, spec: str | BarSpec, extended_hours: bool = False) -> pd.DataFrame:
+    """All bars of ``ticks`` (any symbols, time order within each), the last open bar included.
+
+    ``timestamp`` is the bar's start for time bars and its last tick's time for the others.
+    """
+    parsed = BarSpec.parse(spec)
+    frames = []
+    for symbol, part in _by_symbol(ticks):
+        builder = BarBuilder(symbol, parsed, extended_hours)
+        frames.extend([builder.update(part), builder.partial()])
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty_frame(BAR_COLUMNS)
+
+
+def _by_symbol(ticks: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    symbols = ticks["symbol"].unique()
+    if len(symbols) == 1:
+        yield str(symbols[0]), ticks
+        return
+    for symbol, part in ticks.groupby("symbol", sort=True):
+        yield str(symbol), part
+
+
+def _segments(times: np.ndarray) -> np.ndarray:
+    """Per tick: day ordinal * 4 + part (0 pre-market, 1 regular, 2 after hours, 3 closed)."""
+    if len(times) == 0:
+        return np.empty(0, np.int64)
+    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
+    days = calendar.sessions(first - dt.timedelta(days=1), last)
+    edges, ordinals = _edges(tuple(days))
+    where = np.searchsorted(edges, times, side="right") - 1
+    inside = where >= 0
+    part = np.where(inside, where % PARTS, PARTS - 1)
+    day = np.where(inside, ordinals[np.maximum(where, 0) // PARTS], 0)
+    return day * PARTS + part
+
+
+_EDGES: dict[tuple[dt.date, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _edges(days: tuple[dt.date, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Flat [pre_open, open, close, post_close] ns per session, and each session's ordinal."""
+    if days not in _EDGES:
+        sessions = [calendar.session(d) for d in days]
+        flat = [s.value for x in sessions for s in (x.pre_open, x.open, x.close, x.post_close)]
+        _EDGES[days] = (np.array(flat, np.int64), np.array([d.toordinal() for d in days], np.int64))
+    return _EDGES[days]
+
+
+def _time_keys(segments: np.ndarray, times: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.ndarray:
+    """A key per tick naming its bar: the segment and the slot of the 09:30-aligned grid."""
+    if spec.is_daily:
+        days = segments // PARTS
+        return days * PARTS + (0 if extended_hours else REGULAR)
+    opens = _day_opens(segments // PARTS)
+    slot = (times - opens) // int(spec.size * 1e9)
+    return (segments << SLOT_BITS) + slot + (1 << (SLOT_BITS - 1))
+
+
+def _day_opens(ordinals: np.ndarray) -> np.ndarray:
+    unique, inverse = np.unique(ordinals, return_inverse=True)
+    opens = np.array([calendar.session(dt.date.fromordinal(int(d))).open.value for d in unique], np.int64)
+    return opens[inverse]
+
+
+def _time_starts(keys: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.ndarray:
+    """Each time bar's start: its grid slot's start, but never before its segment's."""
+    if spec.is_daily:
+        sessions = [calendar.session(dt.date.fromordinal(int(k // PARTS))) for k in keys]
+        return np.array([(s.pre_open if extended_hours else s.open).value for s in sessions], np.int64)
+    segments = keys >> SLOT_BITS
+    slot = (keys & ((1 << SLOT_BITS) - 1)) - (1 << (SLOT_BITS - 1))
+    starts = _day_opens(segments // PARTS) + slot * int(spec.size * 1e9)
+    unique = np.unique(segments)
+    seg_start = {int(s): _segment_start(int(s)) for s in unique}
+    return np.maximum(starts, np.array([seg_start[int(s)] for s in segments], np.int64))
+
+
+def _segment_start(segment: int) -> int:
+    session = calendar.session(dt.date.fromordinal(segment // PARTS))
+    return (session.pre_open, session.open, session.close)[segment % PARTS].value
+
+
+def _stamps(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(TZ)
