@@ -2,6 +2,10 @@
 
 The library collects ticks from IQFeed (or the bundled IQFeed-protocol simulator), validates,
 stores and bars them. Everything here is usable from Jupyter; dashboards and jobs build on it.
+The verbs a notebook starts with: ``oss20.ticks(...)`` and ``oss20.bars(...)``.
 """
 
+from oss20.api import bars, ticks
+
 __version__ = "0.1.0"
+__all__ = ["bars", "ticks"]

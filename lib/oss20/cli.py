@@ -268,5 +268,63 @@ def ticks(
         frame.to_parquet(output if output is not None else sys.stdout.buffer, index=False)
 
 
+@app.command()
+def bars(
+    symbol: Annotated[str, typer.Argument(help="Ticker, e.g. AAPL.")],
+    spec: Annotated[
+        str, typer.Argument(help="Bar spec: 5min, 1d, tick:500, volume:10000, tick_imbalance, ...")
+    ],
+    start: Annotated[str, typer.Option(help="First trading day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="Last trading day (default: --start).")] = None,
+    extended_hours: Annotated[bool, typer.Option(help="Include pre-market and after hours.")] = False,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write the bars to FILE (.csv or .parquet).")
+    ] = None,
+) -> None:
+    """Build bars from stored ticks (stored for next time once a session is over) and summarise them."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.progress import track
+    from rich.table import Table
+
+    from oss20.api import bars as build
+    from oss20.bars import BarSpec
+
+    try:
+        parsed = BarSpec.parse(spec)
+        first, last = calendar.to_date(start), calendar.to_date(end or start)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if output is not None and not output.endswith((".csv", ".parquet")):
+        raise typer.BadParameter(f"output must end in .csv or .parquet, got {output!r}")
+    days = calendar.sessions(first, last)
+    if not days:
+        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    with _exit_on(ValueError):
+        frames = [
+            build(symbol, parsed.name, day, extended_hours=extended_hours)
+            for day in track(days, description=f"{symbol} {parsed.name}", console=Console(stderr=True))
+        ]
+    frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    if output is not None:
+        (frame.to_csv if output.endswith(".csv") else frame.to_parquet)(output, index=False)
+    table = Table(title=f"{symbol} {parsed.name} bars")
+    for name in ("day", "bars", "first", "last", "volume", "trades"):
+        table.add_column(name, justify="left" if name == "day" else "right")
+    for day, part in frame.groupby(frame["timestamp"].dt.date):
+        table.add_row(
+            str(day),
+            f"{len(part):,}",
+            part["timestamp"].min().strftime("%H:%M:%S"),
+            part["timestamp"].max().strftime("%H:%M:%S"),
+            f"{part['volume'].sum():,}",
+            f"{part['trades'].sum():,}",
+        )
+    Console().print(table)
+    if frame.empty:
+        typer.echo(f"oss20: no ticks stored for {symbol} from {first} to {last}", err=True)
+        raise typer.Exit(2)
+
+
 if __name__ == "__main__":
     app()

@@ -24,7 +24,8 @@ ASSET_CLASSES = ("equity", "index", "future", "option", "forex")
 MALFORMED = "malformed"
 """Quarantine keys ``malformed/{date}`` hold feed lines that could not be parsed at all."""
 
-_INTERVAL = re.compile(r"^[a-z0-9_]+(?::[0-9][0-9.e+]*)?$")
+_NUMBER = r"[0-9][0-9.e+]*"
+_INTERVAL = re.compile(rf"^[a-z0-9_]+(?::{_NUMBER}|\([a-z_]+={_NUMBER}(?:,[a-z_]+={_NUMBER})*\))?$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ def malformed_key(day: dt.date | str) -> str:
     return f"{MALFORMED}/{calendar.to_date(day).isoformat()}"
 
 
+def bar_key_pattern(symbol: str, interval: str) -> str:
+    """A regex matching every stored day of ``symbol``'s bars of ``interval`` (for ``list_symbols``)."""
+    return rf"^{re.escape(validate_symbol(symbol))}/{re.escape(_interval(interval))}/\d{{4}}-\d{{2}}-\d{{2}}$"
+
+
 def parse_tick_key(text: str) -> Key:
     """Split a ``tick_data`` key back into its parts (and check them)."""
     parts = text.split("/")
@@ -102,7 +108,7 @@ def _asset_class(value: str) -> str:
 def _interval(value: str) -> str:
     if not _INTERVAL.fullmatch(value):
         raise ValueError(
-            f"not a bar interval: {value!r}; expected lower-case words and digits such as "
-            "'5min', '1d' or 'volume:10000'"
+            f"not a bar interval: {value!r}; expected a bar spec's name such as "
+            "'5min', '1d', 'volume:10000' or 'tick_imbalance(expected_ticks=500)'"
         )
     return value

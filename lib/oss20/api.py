@@ -1,0 +1,107 @@
+"""The verbs a quant reaches for first: ``oss20.ticks`` and ``oss20.bars``.
+
+Both read the store the settings name (``OSS20_*``; embedded storage under ./data by default)
+and return frames in America/New_York; ``as_polars=True`` gives a polars frame instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from oss20 import calendar
+from oss20.config import Settings
+from oss20.schema import BAR_COLUMNS, empty_frame
+
+
+def ticks(
+    symbols: str | Sequence[str],
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    columns: Sequence[str] | None = None,
+    as_polars: bool = False,
+    settings: Settings | None = None,
+) -> Any:
+    """Stored ticks of ``symbols`` on the sessions from ``start`` to ``end`` (default: ``start`` only).
+
+    ``columns`` limits what is read (timestamp and symbol always come); the read is one ArcticDB
+    batch over every symbol-day.
+
+    >>> oss20.ticks("AAPL", "2025-01-02", columns=["price", "size"])  # doctest: +SKIP
+    """
+    from oss20.storage.arctic import TickStore
+
+    store = TickStore((settings or Settings.from_env()).resolved_arctic_uri)
+    first, last = _days(start, end)
+    frame = store.read_range(_symbols(symbols), first, last, columns)
+    return _out(frame, as_polars)
+
+
+def bars(
+    symbols: str | Sequence[str],
+    spec: str,
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    extended_hours: bool = False,
+    as_polars: bool = False,
+    settings: Settings | None = None,
+) -> Any:
+    """Bars of ``spec`` ("5min", "volume:10000", "tick_imbalance"...) of ``symbols``, ``start`` to ``end``.
+
+    Days whose bars are stored complete are read; the others are built from stored ticks, and
+    stored (complete) once their session is over, so the next call only reads.
+
+    >>> oss20.bars("AAPL", "5min", "2025-01-02", "2025-01-03")  # doctest: +SKIP
+    """
+    from oss20.bars import BarSpec, build_bars
+    from oss20.storage.arctic import TickStore
+    from oss20.storage.bar_store import BarStore
+
+    parsed = BarSpec.parse(spec)
+    uri = (settings or Settings.from_env()).resolved_arctic_uri
+    tick_store, bar_store = TickStore(uri), BarStore(uri)
+    first, last = _days(start, end)
+    frames = []
+    for symbol in _symbols(symbols):
+        for day in calendar.sessions(first, last):
+            if bar_store.complete(symbol, day, parsed, extended_hours):
+                frames.append(bar_store.read([symbol], parsed, day, day, extended_hours))
+                continue
+            built = build_bars(tick_store.read(symbol, day), parsed, extended_hours)
+            if len(built) and _over(day):
+                bar_store.write(built, symbol, day, parsed, extended_hours, complete=True)
+            frames.append(built)
+    frames = [f for f in frames if len(f)]
+    frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(BAR_COLUMNS)
+    return _out(frame, as_polars)
+
+
+def _symbols(symbols: str | Sequence[str]) -> list[str]:
+    from oss20.symbols import validate_symbol
+
+    names = symbols.split(",") if isinstance(symbols, str) else list(symbols)
+    return [validate_symbol(s) for s in names if str(s).strip()]
+
+
+def _days(start: dt.date | str, end: dt.date | str | None) -> tuple[dt.date, dt.date]:
+    first = calendar.to_date(start)
+    last = calendar.to_date(end) if end is not None else first
+    if last < first:
+        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+    return first, last
+
+
+def _over(day: dt.date) -> bool:
+    """True once ``day``'s after-hours session has closed: its ticks are all in."""
+    return pd.Timestamp.now(tz="America/New_York") >= calendar.session(day).post_close
+
+
+def _out(frame: pd.DataFrame, as_polars: bool) -> Any:
+    if not as_polars:
+        return frame
+    import polars as pl
+
+    return pl.from_pandas(frame)
