@@ -56,7 +56,7 @@ def bars(
 
     >>> oss20.bars("AAPL", "5min", "2025-01-02", "2025-01-03")  # doctest: +SKIP
     """
-    from oss20.bars import BarSpec, build_bars
+    from oss20.bar_engine import BarSpec, build_bars
     from oss20.storage.arctic import TickStore
     from oss20.storage.bar_store import BarStore
 

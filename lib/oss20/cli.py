@@ -288,7 +288,7 @@ def bars(
     from rich.table import Table
 
     from oss20.api import bars as build
-    from oss20.bars import BarSpec
+    from oss20.bar_engine import BarSpec
 
     try:
         parsed = BarSpec.parse(spec)

@@ -13,7 +13,7 @@ import pandas as pd
 from arcticdb.version_store.library import Library, ReadRequest
 
 from oss20 import calendar
-from oss20.bars.spec import BarSpec
+from oss20.bar_engine.spec import BarSpec
 from oss20.schema import BAR_COLUMNS, TZ, conform, empty_frame
 from oss20.storage import keys
 from oss20.storage.arctic import library

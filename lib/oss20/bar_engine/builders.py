@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from oss20 import calendar
-from oss20.bars import kernels as K
-from oss20.bars.spec import MEASURES, BarSpec
+from oss20.bar_engine import kernels as K
+from oss20.bar_engine.spec import MEASURES, BarSpec
 from oss20.schema import BAR_COLUMNS, TZ, conform, empty_frame
 
 SLOT_BITS = 32
