@@ -25,13 +25,16 @@ from pathlib import Path
 import pandas as pd
 
 from oss20 import calendar
-from oss20.bus import Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
+from oss20.bar_engine.live import LiveBars
+from oss20.bar_engine.spec import BarSpec
+from oss20.bus import BarEvent, Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
 from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
 from oss20.iqfeed.protocol import Level1Batch
 from oss20.metrics import CollectorMetrics
 from oss20.schema import TZ, symbol_days
 from oss20.storage.arctic import TickStore
+from oss20.storage.bar_store import BarStore
 from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import Catalog, CatalogUnavailable, open_catalog
 from oss20.storage.journal import Journal
@@ -53,6 +56,7 @@ class CollectorOptions:
     metrics_port: int | None = None
     asset_class: str = "equity"
     quotes: bool = True  # watch quotes too (latest bid/ask for dashboards), not only trades
+    bar_specs: tuple[str, ...] = ("1min",)  # bars built live, published and appended to storage
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _Pending:
     ticks: list[pd.DataFrame] = field(default_factory=list)
     rejected: list[pd.DataFrame] = field(default_factory=list)
     malformed: list[dict[str, object]] = field(default_factory=list)
+    bars: list[tuple[str, dt.date, BarSpec, pd.DataFrame]] = field(default_factory=list)
     seq: int = 0
 
     @property
@@ -90,6 +95,7 @@ class _Pending:
             self.ticks + later.ticks,
             self.rejected + later.rejected,
             self.malformed + later.malformed,
+            self.bars + later.bars,
             max(self.seq, later.seq),
         )
 
@@ -172,6 +178,8 @@ class Collector:
         self.endpoint = endpoint or Endpoint.from_settings(self.settings)
         self.store = TickStore(self.settings.resolved_arctic_uri, self.options.asset_class)
         self.journal = Journal(Path(self.settings.data_dir) / "journal")
+        self.bar_store = BarStore(self.settings.resolved_arctic_uri)
+        self.bars = LiveBars(self.options.bar_specs)
         self.bus = bus or open_bus(self.settings.redis_url)
         self.cache = cache or open_cache(self.settings.redis_url)
         self.metrics = CollectorMetrics()
@@ -264,7 +272,7 @@ class Collector:
         if len(trades):
             self.metrics.received.labels(source="live").inc(len(trades))
             self.counts.received += len(trades)
-            rejected = self._accept(trades, self._tier1)
+            rejected = self._accept(trades, self._tier1, live=True)
             self.metrics.batch_latency.observe(time.perf_counter() - arrived)
             self._refetch(rejected)
         if len(batch.updates):
@@ -272,8 +280,8 @@ class Collector:
             for row in latest.to_dict("records"):
                 self.cache.set_latest(str(row["symbol"]), {str(k): v for k, v in row.items()})
 
-    def _accept(self, ticks: pd.DataFrame, state: Tier1State) -> pd.DataFrame:
-        """Tier 1, then journal (durable), then publish and buffer for the next flush; return the rejects."""
+    def _accept(self, ticks: pd.DataFrame, state: Tier1State, live: bool = False) -> pd.DataFrame:
+        """Tier 1, journal (durable), publish, buffer for the next flush, live bars; return the rejects."""
         result = check_ticks(ticks, state)
         if len(result.rejected):
             self._pending.rejected.append(result.rejected)
@@ -291,7 +299,18 @@ class Collector:
             held = self._held.get((symbol, day))
             if held is None or last > held:
                 self._held[(symbol, day)] = last
+            if live:
+                self._live_bars(symbol, day, part)
         return result.rejected
+
+    def _live_bars(self, symbol: str, day: dt.date, ticks: pd.DataFrame) -> None:
+        """Publish the bars these ticks completed, push them to the cache and queue them for storage."""
+        for spec, bars in self.bars.feed(symbol, ticks):
+            self._pending.bars.append((symbol, day, spec, bars))
+            for bar in bars.to_dict("records"):
+                fields = {str(k): v for k, v in bar.items()}
+                self.bus.publish(BarEvent(symbol, spec.name, fields))
+                self.cache.push_bar(symbol, spec.name, fields)
 
     def _refetch(self, rejected: pd.DataFrame) -> None:
         """Ask history for the true version of ticks the feed garbled (not for mere repeats)."""
@@ -399,6 +418,8 @@ class Collector:
             self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
         if pending.malformed:
             self.store.put_malformed(pd.DataFrame(pending.malformed))
+        for symbol, day, spec, bars in pending.bars:
+            self.bar_store.append(bars, symbol, day, spec, self.bars.extended_hours)
         return stored
 
     def _announce(self, status: str, force: bool = False) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import redis
 
+from oss20.bar_engine import BarSpec, build_bars
 from oss20.bus import RedisBus, TickEvent
 from oss20.collection import Collector, CollectorOptions
 from oss20.config import Settings
@@ -103,6 +104,12 @@ def test_joining_mid_day_stores_the_whole_day_once(market: Market, tmp_path: Pat
     collector.cache.flush(2.0)
     assert collector.cache.collection(task.task_id)["status"] == "stopped"
     assert collector.cache.latest("KO")["symbol"] == "KO"
+    live = collector.bar_store.read(SYMBOLS, BarSpec.parse("1min"), DAY, DAY)
+    batch = build_bars(pd.concat([market.ticks(s, DAY) for s in SYMBOLS]), "1min")
+    assert len(live) > 100 and live["timestamp"].min() >= pd.Timestamp(f"{DAY} 12:00", tz="America/New_York")
+    same = batch.merge(live[["symbol", "timestamp"]], on=["symbol", "timestamp"])
+    pd.testing.assert_frame_equal(same, live.sort_values(["symbol", "timestamp"]).reset_index(drop=True))
+    assert len(collector.cache.bars("KO", "1min")) > 0
 
 
 def test_drops_and_garbled_lines_lose_nothing_and_keep_the_evidence(market: Market, tmp_path: Path) -> None:
