@@ -60,7 +60,9 @@ def test_bars_are_built_from_stored_ticks_then_read_back_the_same(
 def test_time_bars_follow_the_half_day_and_extended_hours_are_stored_apart(settings: Settings) -> None:
     regular = oss20.bars("AAPL", "1h", HALF_DAY, settings=settings)
     assert regular["timestamp"].dt.strftime("%H:%M").tolist() == ["09:30", "10:30", "11:30", "12:30"]
-    assert regular["last_tick"].max() < pd.Timestamp(f"{HALF_DAY} 13:00", tz="America/New_York")
+    assert regular["last_tick"].max() == pd.Timestamp(f"{HALF_DAY} 13:00", tz="America/New_York"), (
+        "the closing cross"
+    )
     extended = oss20.bars("AAPL", "1h", HALF_DAY, extended_hours=True, settings=settings)
     assert extended["timestamp"].min().strftime("%H:%M") == "04:00"
     assert "13:00" in extended["timestamp"].dt.strftime("%H:%M").tolist()

@@ -2,9 +2,11 @@
 
 ``BarBuilder`` keeps one symbol's open bar and the expectations of information-driven bars between
 ``update`` calls; ``build_bars`` is a builder fed everything at once, plus the bar still open.
-Bars never span a session segment: pre-market, the regular session (the calendar's close, half
-days included) and after hours are separate, and only the regular session counts unless
-``extended_hours`` is set. Time bars align to the regular open (09:30 ET), not to midnight UTC.
+Bars never span a session segment: pre-market [04:00, open), the regular session [open, close]
+(the calendar's close, half days included; a print at the close, such as the closing cross,
+is regular and falls in the last slot) and after hours (close, 20:00) are separate, and only the
+regular session counts unless ``extended_hours`` is set. Time bars align to the regular open
+(09:30 ET), not to midnight UTC.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class BarBuilder:
 
     def update(self, ticks: pd.DataFrame) -> pd.DataFrame:
         """Feed trades of ``symbol`` in time order; return the bars they completed."""
-        times = ticks["timestamp"].to_numpy(np.int64) if len(ticks) else np.empty(0, np.int64)
+        times = _nanoseconds(ticks["timestamp"]) if len(ticks) else np.empty(0, np.int64)
         segments = _segments(times)
         keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
         if not keep.all():
@@ -110,7 +112,7 @@ class BarBuilder:
                 "close": out_f[:, K.OUT_CLOSE],
                 "volume": volume,
                 "dollar_volume": dollars,
-                "vwap": dollars / np.maximum(volume, 1),
+                "vwap": np.divide(dollars, volume, out=np.full(len(volume), np.nan), where=volume > 0),
                 "trades": out_i[:, K.OUT_TRADES],
                 "first_tick": _stamps(first),
                 "last_tick": _stamps(last),
@@ -148,6 +150,8 @@ def _segments(times: np.ndarray) -> np.ndarray:
         return np.empty(0, np.int64)
     first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
     days = calendar.sessions(first - dt.timedelta(days=1), last)
+    if not days:
+        return np.full(len(times), PARTS - 1, np.int64)
     edges, ordinals = _edges(tuple(days))
     where = np.searchsorted(edges, times, side="right") - 1
     inside = where >= 0
@@ -160,10 +164,16 @@ _EDGES: dict[tuple[dt.date, ...], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _edges(days: tuple[dt.date, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat [pre_open, open, close, post_close] ns per session, and each session's ordinal."""
+    """Flat [pre_open, open, close + 1 ns, post_close] per session (a print at the close is regular)."""
     if days not in _EDGES:
+        if len(_EDGES) > 1024:
+            _EDGES.clear()
         sessions = [calendar.session(d) for d in days]
-        flat = [s.value for x in sessions for s in (x.pre_open, x.open, x.close, x.post_close)]
+        flat = [
+            v
+            for x in sessions
+            for v in (x.pre_open.value, x.open.value, x.close.value + 1, x.post_close.value)
+        ]
         _EDGES[days] = (np.array(flat, np.int64), np.array([d.toordinal() for d in days], np.int64))
     return _EDGES[days]
 
@@ -173,15 +183,19 @@ def _time_keys(segments: np.ndarray, times: np.ndarray, spec: BarSpec, extended_
     if spec.is_daily:
         days = segments // PARTS
         return days * PARTS + (0 if extended_hours else REGULAR)
-    opens = _day_opens(segments // PARTS)
-    slot = (times - opens) // int(spec.size * 1e9)
+    opens, closes = _day_bounds(segments // PARTS)
+    at_close = (segments % PARTS == REGULAR) & (times >= closes)
+    slot = (np.where(at_close, closes - 1, times) - opens) // int(spec.size * 1e9)
     return (segments << SLOT_BITS) + slot + (1 << (SLOT_BITS - 1))
 
 
-def _day_opens(ordinals: np.ndarray) -> np.ndarray:
+def _day_bounds(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Regular open and close (ns) of each tick's session."""
     unique, inverse = np.unique(ordinals, return_inverse=True)
-    opens = np.array([calendar.session(dt.date.fromordinal(int(d))).open.value for d in unique], np.int64)
-    return opens[inverse]
+    sessions = [calendar.session(dt.date.fromordinal(int(d))) for d in unique]
+    opens = np.array([s.open.value for s in sessions], np.int64)
+    closes = np.array([s.close.value for s in sessions], np.int64)
+    return opens[inverse], closes[inverse]
 
 
 def _time_starts(keys: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.ndarray:
@@ -191,7 +205,7 @@ def _time_starts(keys: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.nd
         return np.array([(s.pre_open if extended_hours else s.open).value for s in sessions], np.int64)
     segments = keys >> SLOT_BITS
     slot = (keys & ((1 << SLOT_BITS) - 1)) - (1 << (SLOT_BITS - 1))
-    starts = _day_opens(segments // PARTS) + slot * int(spec.size * 1e9)
+    starts = _day_bounds(segments // PARTS)[0] + slot * int(spec.size * 1e9)
     unique = np.unique(segments)
     seg_start = {int(s): _segment_start(int(s)) for s in unique}
     return np.maximum(starts, np.array([seg_start[int(s)] for s in segments], np.int64))
@@ -200,6 +214,11 @@ def _time_starts(keys: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.nd
 def _segment_start(segment: int) -> int:
     session = calendar.session(dt.date.fromordinal(segment // PARTS))
     return (session.pre_open, session.open, session.close)[segment % PARTS].value
+
+
+def _nanoseconds(stamps: pd.Series) -> np.ndarray:
+    """Epoch nanoseconds whatever the column's unit (a Parquet round trip leaves microseconds)."""
+    return stamps.dt.as_unit("ns").to_numpy(np.int64)
 
 
 def _stamps(ns: np.ndarray) -> pd.DatetimeIndex:

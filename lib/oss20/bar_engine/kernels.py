@@ -29,9 +29,10 @@ OUT_F = 5
 OUT_KEY, OUT_VOLUME, OUT_TRADES, OUT_FIRST_T, OUT_LAST_T = range(5)
 OUT_I = 5
 # information-driven state: expected ticks per bar, EWMA of signed measure, buy share, mean buy
-# and sell measure, last price and sign, whether the EWMAs have seen a value yet
-EXP_T, EXP_BM, P_BUY, EXP_BUY, EXP_SELL, PREV_P, PREV_B, SEEN_BM, SEEN_BUY, SEEN_SELL = range(10)
-INFO = 10
+# and sell measure, last price and sign, whether the EWMAs have seen a value yet, and the open
+# bar's threshold (fixed when it opens, from what earlier ticks taught)
+EXP_T, EXP_BM, P_BUY, EXP_BUY, EXP_SELL, PREV_P, PREV_B, SEEN_BM, SEEN_BUY, SEEN_SELL, THRESHOLD = range(11)
+INFO = 11
 # measures
 TICK, VOLUME_M, DOLLAR_M = 0, 1, 2
 
@@ -199,10 +200,12 @@ def imbalance_bars(
     out_f: F64,
     out_i: I64,
 ) -> int:
-    """Imbalance bars: close when |sum of b_t v_t| reaches E[T] |E[b v]| (de Prado 2.3.2.1-2).
+    """Imbalance bars: close when |sum of b_t v_t| reaches E0[T] |E0[b v]| (de Prado 2.3.2.1-2).
 
-    A bar holds at least ``min_ticks`` trades, and E[T] stays within [min_ticks, max_ticks]: the
-    book's rule alone collapses to one-tick bars or runs away when E[b v] is near zero.
+    The expectations are those when the bar opened (E[b v] an EWMA over ticks, seeded by the first
+    signed tick; E[T] an EWMA over bar lengths). A bar holds at least ``min_ticks`` trades, and
+    E[T] stays within [min_ticks, max_ticks]: the book's rule alone collapses to one-tick bars or
+    runs away when E[b v] is near zero.
     """
     k = 0
     for j in range(len(times)):
@@ -211,15 +214,15 @@ def imbalance_bars(
             acc_i[TRADES] = 0
         if acc_i[TRADES] == 0:
             _start(acc_f, acc_i, segments[j])
+            info[THRESHOLD] = info[EXP_T] * abs(info[EXP_BM])
         _add(acc_f, acc_i, times[j], prices[j], sizes[j], qualified[j])
         signed = _sign(info, prices[j]) * _measure(kind, prices[j], sizes[j])
         acc_f[THETA] += signed
-        if info[SEEN_BM] == 0.0:
-            info[EXP_BM], info[SEEN_BM] = signed, 1.0
-        else:
+        if info[SEEN_BM] == 1.0:
             info[EXP_BM] = _ewma(info[EXP_BM], signed, tick_span)
-        expected = info[EXP_T] * abs(info[EXP_BM])
-        if acc_i[TRADES] >= min_ticks and abs(acc_f[THETA]) >= expected:
+        elif signed != 0.0:
+            info[EXP_BM], info[SEEN_BM] = signed, 1.0
+        if acc_i[TRADES] >= min_ticks and abs(acc_f[THETA]) >= info[THRESHOLD]:
             k = _close_information_bar(acc_f, acc_i, info, out_f, out_i, k, bar_span, min_ticks, max_ticks)
     return k
 
@@ -242,9 +245,10 @@ def run_bars(
     out_f: F64,
     out_i: I64,
 ) -> int:
-    """Run bars: close when the larger side's run reaches E[T] max(P E[v|buy], (1-P) E[v|sell]) (2.3.2.3-4).
+    """Run bars: close when the larger side's run reaches E0[T] max(P E[v|buy], (1-P) E[v|sell]) (2.3.2.3-4).
 
-    The same ``min_ticks`` and [min_ticks, max_ticks] bounds as imbalance bars apply.
+    P, E[v|buy] and E[v|sell] are EWMAs over ticks, taken as they were when the bar opened; the
+    same ``min_ticks`` and [min_ticks, max_ticks] bounds as imbalance bars apply.
     """
     k = 0
     for j in range(len(times)):
@@ -253,6 +257,8 @@ def run_bars(
             acc_i[TRADES] = 0
         if acc_i[TRADES] == 0:
             _start(acc_f, acc_i, segments[j])
+            p = info[P_BUY]
+            info[THRESHOLD] = info[EXP_T] * max(p * info[EXP_BUY], (1.0 - p) * info[EXP_SELL])
         _add(acc_f, acc_i, times[j], prices[j], sizes[j], qualified[j])
         b = _sign(info, prices[j])
         v = _measure(kind, prices[j], sizes[j])
@@ -266,9 +272,7 @@ def run_bars(
             info[P_BUY] = _ewma(info[P_BUY], 0.0, tick_span)
             info[EXP_SELL] = _ewma(info[EXP_SELL], v, tick_span) if info[SEEN_SELL] else v
             info[SEEN_SELL] = 1.0
-        p = info[P_BUY]
-        expected = info[EXP_T] * max(p * info[EXP_BUY], (1.0 - p) * info[EXP_SELL])
-        if acc_i[TRADES] >= min_ticks and max(acc_f[THETA], acc_f[THETA_SELL]) >= expected:
+        if acc_i[TRADES] >= min_ticks and max(acc_f[THETA], acc_f[THETA_SELL]) >= info[THRESHOLD]:
             k = _close_information_bar(acc_f, acc_i, info, out_f, out_i, k, bar_span, min_ticks, max_ticks)
     return k
 

@@ -8,6 +8,7 @@ expectations are exponentially weighted and whose parameters are part of the spe
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
@@ -61,8 +62,11 @@ class BarSpec:
             return cls("time", "time", float(seconds))
         if match := _THRESHOLD.fullmatch(raw):
             size = float(match[2])
-            if size <= 0 or (match[1] == "tick" and size != int(size)):
-                raise ValueError(f"a {match[1]} bar needs a positive {'whole ' * (match[1] == 'tick')}size")
+            whole = match[1] == "tick"
+            if not 0 < size < math.inf or (whole and not size.is_integer()):
+                raise ValueError(
+                    f"{text!r}: a {match[1]} bar needs a positive, finite{' whole' * whole} size"
+                )
             return cls("threshold", match[1], size)
         if match := _INFORMATION.fullmatch(raw):
             spec = cls(match[2], match[1])
@@ -81,9 +85,12 @@ class BarSpec:
                     f"bad parameter {part.strip()!r} in {original!r}; known: expected_ticks, bar_span, "
                     "tick_span, min_ticks, max_ticks"
                 )
-            values[match[1]] = float(match[2])
+            try:
+                values[match[1]] = float(match[2])
+            except ValueError:
+                raise ValueError(f"{match[1]}={match[2]!r} in {original!r} is not a number") from None
         spec = replace(self, **values)  # type: ignore[arg-type]
-        if not 0 < spec.min_ticks <= spec.expected_ticks <= spec.max_ticks:
+        if not 0 < spec.min_ticks <= spec.expected_ticks <= spec.max_ticks < math.inf:
             raise ValueError(f"{original!r} needs 0 < min_ticks <= expected_ticks <= max_ticks")
         if spec.bar_span < 1 or spec.tick_span < 1:
             raise ValueError(f"{original!r} needs EWMA spans of at least 1")
@@ -100,10 +107,10 @@ class BarSpec:
                 return f"{seconds // 3600}h"
             return f"{seconds // 60}min" if seconds % 60 == 0 else f"{seconds}s"
         if self.family == "threshold":
-            return f"{self.measure}:{self.size:g}"
+            return f"{self.measure}:{_number(self.size)}"
         default = BarSpec(self.family, self.measure)
         changed = [
-            f"{name}={getattr(self, name):g}"
+            f"{name}={_number(getattr(self, name))}"
             for name in ("expected_ticks", "bar_span", "tick_span", "min_ticks", "max_ticks")
             if getattr(self, name) != getattr(default, name)
         ]
@@ -125,3 +132,8 @@ class BarSpec:
 
     def __str__(self) -> str:
         return self.name
+
+
+def _number(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` ('10000', '1000000', '2500000.5')."""
+    return str(int(value)) if value.is_integer() else repr(value)
