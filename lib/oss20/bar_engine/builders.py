@@ -44,14 +44,26 @@ class BarBuilder:
 
     def update(self, ticks: pd.DataFrame) -> pd.DataFrame:
         """Feed trades of ``symbol`` in time order; return the bars they completed."""
-        times = _nanoseconds(ticks["timestamp"]) if len(ticks) else np.empty(0, np.int64)
+        if ticks.empty:
+            return empty_frame(BAR_COLUMNS)
+        basis = ticks["basis"]
+        qualified = (basis.eq("C") | basis.eq("E")).to_numpy()
+        return self.update_arrays(
+            _nanoseconds(ticks["timestamp"]),
+            ticks["price"].to_numpy(np.float64),
+            ticks["size"].to_numpy(np.int64),
+            qualified,
+        )
+
+    def update_arrays(
+        self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
+    ) -> pd.DataFrame:
+        """``update`` on columns: epoch ns (int64), price, size, and whether each print qualifies for last."""
         segments = _segments(times)
         keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
         if not keep.all():
-            ticks, times, segments = ticks.loc[keep], times[keep], segments[keep]
-        prices = ticks["price"].to_numpy(np.float64)
-        sizes = ticks["size"].to_numpy(np.int64)
-        qualified = np.isin(ticks["basis"].to_numpy(), ("C", "E"))
+            times, prices, sizes, qualified = times[keep], prices[keep], sizes[keep], qualified[keep]
+            segments = segments[keep]
         out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
         count = self._run(segments, times, prices, sizes, qualified, out_f, out_i)
         return self._frame(out_f[:count], out_i[:count])
