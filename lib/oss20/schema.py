@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,12 +100,48 @@ DAILY_COLUMNS: Columns = {
 """An IQFeed daily, weekly or monthly bar (HDX/HDT/HWX/HMX reply)."""
 
 
+NS_PER_DAY = 86_400 * 10**9
+
+
+def wall_ns(stamps: pd.Series) -> np.ndarray:
+    """America/New_York wall-clock time as int64 ns (so // NS_PER_DAY is the local day number)."""
+    utc = stamps.array.asi8 if isinstance(stamps.dtype, pd.DatetimeTZDtype) else stamps.to_numpy(np.int64)
+    if len(utc) == 0:
+        return utc
+    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).utcoffset() for t in (utc.min(), utc.max()))
+    if first == last and first is not None:
+        return utc + int(first.total_seconds()) * 10**9
+    return stamps.dt.tz_localize(None).to_numpy().astype(np.int64)
+
+
+def group_rows(symbols: np.ndarray, days: np.ndarray) -> list[tuple[str, dt.date, np.ndarray]]:
+    """Row indices per (symbol, local day number), in order of first appearance; cheap for few groups."""
+    codes, names = pd.factorize(symbols, sort=False)
+    key = codes.astype(np.int64) * 1_000_000 + days
+    if len(key) and (key == key[0]).all():
+        return [(str(names[codes[0]]), _date(days[0]), np.arange(len(key)))]
+    unique, first = np.unique(key, return_index=True)
+    return [
+        (str(names[codes[i]]), _date(days[i]), np.flatnonzero(key == k))
+        for k, i in sorted(zip(unique.tolist(), first.tolist(), strict=True), key=lambda pair: pair[1])
+    ]
+
+
+def _date(day_number: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number))
+
+
 def symbol_days(frame: pd.DataFrame) -> Iterator[tuple[str, dt.date, pd.DataFrame]]:
     """Split a tick frame into (symbol, trading day, rows), in order of first appearance."""
-    groups = frame.groupby([frame["symbol"], frame["timestamp"].dt.date], sort=False)
-    for key, part in groups:
-        symbol, day = cast(tuple[str, dt.date], key)
-        yield str(symbol), day, part
+    if frame.empty:
+        return
+    days = wall_ns(frame["timestamp"]) // NS_PER_DAY
+    groups = group_rows(frame["symbol"].to_numpy(), days)
+    if len(groups) == 1:
+        yield groups[0][0], groups[0][1], frame
+        return
+    for symbol, day, rows in groups:
+        yield symbol, day, frame.iloc[rows]
 
 
 def empty_frame(columns: Columns) -> pd.DataFrame:
@@ -116,10 +152,14 @@ def empty_frame(columns: Columns) -> pd.DataFrame:
 def conform(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Return ``frame`` with exactly ``columns``, in order and with their dtypes.
 
+    A frame that already conforms is returned as it is (no copy: this runs on every tick batch).
     Raises KeyError naming the missing columns rather than inventing values.
     """
-    missing = [name for name in columns if name not in frame.columns]
-    if missing:
-        raise KeyError(f"frame lacks columns {missing}; expected {list(columns)}")
-    out = frame.loc[:, list(columns)]
-    return out.astype({name: dtype for name, dtype in columns.items() if out[name].dtype != dtype})
+    names = list(columns)
+    if frame.columns.tolist() != names:
+        missing = [name for name in columns if name not in frame.columns]
+        if missing:
+            raise KeyError(f"frame lacks columns {missing}; expected {names}")
+        frame = frame.loc[:, names]
+    changes = {name: dtype for name, dtype in columns.items() if frame[name].dtype != dtype}
+    return frame.astype(changes) if changes else frame

@@ -10,13 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from oss20.calendar import AFTER_HOURS_CLOSE, PRE_MARKET_OPEN
-from oss20.schema import TICK_COLUMNS, TIMESTAMP, conform, empty_frame, tick_identity
+from oss20.schema import (
+    NS_PER_DAY,
+    TICK_COLUMNS,
+    TIMESTAMP,
+    conform,
+    empty_frame,
+    group_rows,
+    tick_identity,
+    wall_ns,
+)
 
 MAX_PRICE = 1_000_000.0
 MAX_SIZE = 100_000_000
@@ -70,8 +78,9 @@ def check_ticks(ticks: pd.DataFrame, state: Tier1State) -> Tier1Result:
         frame = conform(ticks, TICK_COLUMNS)
     except (KeyError, ValueError, TypeError) as err:
         return Tier1Result(empty_frame(TICK_COLUMNS), _rejected(ticks, f"schema: {err}"), Counter())
-    reason = _row_failures(frame)
-    reason = _duplicates(frame, reason, state)
+    wall = wall_ns(frame["timestamp"])
+    reason = _row_failures(frame, wall)
+    reason = _duplicates(frame, wall // NS_PER_DAY, reason, state)
     ok = reason == ""
     clean = frame.loc[ok].reset_index(drop=True)
     warnings = _warnings(clean, state)
@@ -79,13 +88,12 @@ def check_ticks(ticks: pd.DataFrame, state: Tier1State) -> Tier1Result:
     return Tier1Result(clean, rejected, warnings)
 
 
-def _row_failures(frame: pd.DataFrame) -> np.ndarray:
+def _row_failures(frame: pd.DataFrame, wall: np.ndarray) -> np.ndarray:
     """The first failing rule of each row ('' where none fails), checked in FAIL_RULES order."""
     price = frame["price"].to_numpy()
     size = frame["size"].to_numpy()
     bid, ask = frame["bid"].to_numpy(), frame["ask"].to_numpy()
-    clock = frame["timestamp"].dt
-    minute = (clock.hour * 60 + clock.minute).to_numpy()
+    minute = (wall % NS_PER_DAY) // (60 * 10**9)
     checks = {
         "price_range": ~(np.isfinite(price) & (price > 0) & (price < MAX_PRICE)),
         "size_range": ~((size > 0) & (size < MAX_SIZE)),
@@ -99,17 +107,16 @@ def _row_failures(frame: pd.DataFrame) -> np.ndarray:
     return reason
 
 
-def _duplicates(frame: pd.DataFrame, reason: np.ndarray, state: Tier1State) -> np.ndarray:
+def _duplicates(frame: pd.DataFrame, days: np.ndarray, reason: np.ndarray, state: Tier1State) -> np.ndarray:
     """Mark ticks whose identity was already seen (earlier in the batch or in an earlier batch)."""
     candidates = np.flatnonzero(reason == "")
+    if len(candidates) == 0:
+        return reason
     ids = tick_identity(frame)[candidates]
-    days = frame["timestamp"].dt.date.to_numpy()[candidates]
-    if len(days):
-        state.move_to(max(days))
-    symbols = frame["symbol"].to_numpy()[candidates]
-    groups = pd.DataFrame({"symbol": symbols, "day": days}).groupby(["symbol", "day"], sort=False).indices
-    for key, index in groups.items():
-        seen = state.seen.setdefault(cast(tuple[str, dt.date], key), set())
+    groups = group_rows(frame["symbol"].to_numpy()[candidates], days[candidates])
+    state.move_to(max(day for _, day, _ in groups))
+    for symbol, day, index in groups:
+        seen = state.seen.setdefault((symbol, day), set())
         part = ids[index]
         repeat = pd.Index(part).duplicated(keep="first")
         repeat |= np.fromiter((i in seen for i in part.tolist()), bool, len(part))
@@ -123,9 +130,10 @@ def _warnings(clean: pd.DataFrame, state: Tier1State) -> Counter[str]:
     warnings: Counter[str] = Counter()
     bid, ask = clean["bid"].to_numpy(), clean["ask"].to_numpy()
     warnings["crossed_quote"] = int(((bid > ask) & (ask > 0)).sum())
-    stamps = clean["timestamp"].to_numpy(np.int64)
-    for name, index in clean.groupby("symbol", sort=False).indices.items():
-        symbol, times = str(name), stamps[index]
+    stamps = clean["timestamp"].array.asi8
+    codes, names = pd.factorize(clean["symbol"].to_numpy(), sort=False)
+    for code, name in enumerate(names):
+        symbol, times = str(name), stamps[codes == code]
         before = state.last_ns.get(symbol, np.iinfo(np.int64).min)
         running = np.maximum.accumulate(np.concatenate(([before], times)))
         warnings["out_of_order"] += int((times < running[:-1]).sum())
