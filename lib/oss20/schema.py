@@ -145,8 +145,14 @@ def symbol_days(frame: pd.DataFrame) -> Iterator[tuple[str, dt.date, pd.DataFram
 
 
 def empty_frame(columns: Columns) -> pd.DataFrame:
-    """An empty frame with the given columns and dtypes."""
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+    """An empty frame with the given columns and dtypes (a copy of one built once per column set)."""
+    key = tuple((name, str(dtype)) for name, dtype in columns.items())
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+    return _EMPTY[key].copy()
+
+
+_EMPTY: dict[tuple[tuple[str, str], ...], pd.DataFrame] = {}
 
 
 def conform(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -38,11 +38,15 @@ class Level1Batch:
     summaries: pd.DataFrame
     messages: list[tuple[str, ...]]
     malformed: list[Malformed]
+    _trades: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def trades(self) -> pd.DataFrame:
-        """Updates that report a trade (contents hold C, E or O), as ``schema.TICK_COLUMNS``."""
-        mask = self.updates["basis"].to_numpy() != ""
-        return schema.conform(self.updates.loc[mask].reset_index(drop=True), schema.TICK_COLUMNS)
+        """Updates that report a trade (contents hold C, E or O), as ``schema.TICK_COLUMNS``; built once."""
+        if self._trades is None:
+            mask = self.updates["basis"].to_numpy() != ""
+            rows = self.updates.loc[mask] if not mask.all() else self.updates
+            self._trades = schema.conform(rows.reset_index(drop=True), schema.TICK_COLUMNS)
+        return self._trades
 
 
 # ----------------------------------------------------------------------------------------------
