@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import time
 import uuid
@@ -22,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from oss20 import calendar
@@ -210,6 +212,7 @@ class Collector:
         if self.options.metrics_port is not None:
             self.metrics_port = self.metrics.serve(self.options.metrics_port)
         self._replay()
+        gc.freeze()  # what start-up built lives as long as we do: full collections need not walk it
         self._announce("running", force=True)
         flusher = asyncio.create_task(self._flush_loop())
         consumer = asyncio.create_task(self._consume())
@@ -276,8 +279,9 @@ class Collector:
             self.metrics.batch_latency.observe(time.perf_counter() - arrived)
             self._refetch(rejected)
         if len(batch.updates):
-            latest = batch.updates.groupby("symbol", sort=False).tail(1)
-            for row in latest.to_dict("records"):
+            codes, _ = pd.factorize(batch.updates["symbol"].to_numpy(), sort=False)
+            _, from_end = np.unique(codes[::-1], return_index=True)
+            for row in batch.updates.iloc[len(codes) - 1 - from_end].to_dict("records"):
                 self.cache.set_latest(str(row["symbol"]), {str(k): v for k, v in row.items()})
 
     def _accept(self, ticks: pd.DataFrame, state: Tier1State, live: bool = False) -> pd.DataFrame:
@@ -314,6 +318,8 @@ class Collector:
 
     def _refetch(self, rejected: pd.DataFrame) -> None:
         """Ask history for the true version of ticks the feed garbled (not for mere repeats)."""
+        if rejected.empty:
+            return
         garbled = rejected.loc[rejected["reason"].ne("duplicate") & rejected["timestamp"].notna()]
         for symbol, times in garbled.groupby("symbol", sort=False)["timestamp"]:
             self._spawn_fill(str(symbol), times.min(), times.max())
@@ -418,8 +424,13 @@ class Collector:
             self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
         if pending.malformed:
             self.store.put_malformed(pd.DataFrame(pending.malformed))
+        by_key: dict[tuple[str, dt.date, BarSpec], list[pd.DataFrame]] = {}
         for symbol, day, spec, bars in pending.bars:
-            self.bar_store.append(bars, symbol, day, spec, self.bars.extended_hours)
+            by_key.setdefault((symbol, day, spec), []).append(bars)
+        for (symbol, day, spec), frames in by_key.items():
+            self.bar_store.append(
+                pd.concat(frames, ignore_index=True), symbol, day, spec, self.bars.extended_hours
+            )
         return stored
 
     def _announce(self, status: str, force: bool = False) -> None:
