@@ -87,13 +87,17 @@ def _session(d: dt.date) -> Session:
 
 def sessions(start: dt.date | str, end: dt.date | str) -> list[dt.date]:
     """Trading days from ``start`` to ``end`` inclusive."""
-    s, e = to_date(start), to_date(end)
+    return list(_sessions(to_date(start), to_date(end)))
+
+
+@lru_cache(maxsize=8192)
+def _sessions(s: dt.date, e: dt.date) -> tuple[dt.date, ...]:
     cal = _calendar()
     lo = max(pd.Timestamp(s), cal.first_session)
     hi = min(pd.Timestamp(e), cal.last_session)
     if lo > hi:
-        return []
-    return [ts.date() for ts in cal.sessions_in_range(lo, hi)]
+        return ()
+    return tuple(ts.date() for ts in cal.sessions_in_range(lo, hi))
 
 
 def previous_session(day: dt.date | str) -> dt.date:

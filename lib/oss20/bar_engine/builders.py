@@ -46,8 +46,8 @@ class BarBuilder:
         """Feed trades of ``symbol`` in time order; return the bars they completed."""
         if ticks.empty:
             return empty_frame(BAR_COLUMNS)
-        basis = ticks["basis"]
-        qualified = (basis.eq("C") | basis.eq("E")).to_numpy()
+        basis = ticks["basis"].to_numpy()
+        qualified = (basis == "C") | (basis == "E")
         return self.update_arrays(
             _nanoseconds(ticks["timestamp"]),
             ticks["price"].to_numpy(np.float64),
@@ -230,7 +230,10 @@ def _segment_start(segment: int) -> int:
 
 def _nanoseconds(stamps: pd.Series) -> np.ndarray:
     """Epoch nanoseconds whatever the column's unit (a Parquet round trip leaves microseconds)."""
-    return stamps.dt.as_unit("ns").to_numpy(np.int64)
+    values = stamps.array
+    if getattr(values, "unit", "ns") != "ns":
+        values = values.as_unit("ns")
+    return values.asi8
 
 
 def _stamps(ns: np.ndarray) -> pd.DatetimeIndex:
