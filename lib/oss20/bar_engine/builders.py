@@ -59,13 +59,13 @@ class BarBuilder:
         self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
     ) -> pd.DataFrame:
         """``update`` on columns: epoch ns (int64), price, size, and whether each print qualifies for last."""
-        segments = _segments(times)
+        segments, keys = _locate(times, self.spec, self.extended_hours)
         keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
         if not keep.all():
             times, prices, sizes, qualified = times[keep], prices[keep], sizes[keep], qualified[keep]
-            segments = segments[keep]
+            segments, keys = segments[keep], keys[keep]
         out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
-        count = self._run(segments, times, prices, sizes, qualified, out_f, out_i)
+        count = self._run(segments, keys, times, prices, sizes, qualified, out_f, out_i)
         return self._frame(out_f[:count], out_i[:count])
 
     def partial(self) -> pd.DataFrame:
@@ -77,6 +77,7 @@ class BarBuilder:
     def _run(
         self,
         segments: np.ndarray,
+        keys: np.ndarray,
         times: np.ndarray,
         prices: np.ndarray,
         sizes: np.ndarray,
@@ -86,7 +87,6 @@ class BarBuilder:
     ) -> int:
         spec, acc = self.spec, (self._acc_f, self._acc_i)
         if spec.family == "time":
-            keys = _time_keys(segments, times, spec, self.extended_hours)
             return int(K.time_bars(keys, times, prices, sizes, qualified, *acc, out_f, out_i))
         measure = MEASURES[spec.measure]
         if spec.family == "threshold":
@@ -156,20 +156,20 @@ def _by_symbol(ticks: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
         yield str(symbol), part
 
 
-def _segments(times: np.ndarray) -> np.ndarray:
-    """Per tick: day ordinal * 4 + part (0 pre-market, 1 regular, 2 after hours, 3 closed)."""
+def _locate(times: np.ndarray, spec: BarSpec, extended_hours: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per tick: day ordinal * 4 + part (0 pre-market, 1 regular, 2 after hours, 3 closed), and bar key."""
+    segments, keys = np.empty(len(times), np.int64), np.empty(len(times), np.int64)
     if len(times) == 0:
-        return np.empty(0, np.int64)
+        return segments, keys
     first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
     days = calendar.sessions(first - dt.timedelta(days=1), last)
     if not days:
-        return np.full(len(times), PARTS - 1, np.int64)
+        segments[:] = PARTS - 1
+        return segments, keys
     edges, ordinals = _edges(tuple(days))
-    where = np.searchsorted(edges, times, side="right") - 1
-    inside = where >= 0
-    part = np.where(inside, where % PARTS, PARTS - 1)
-    day = np.where(inside, ordinals[np.maximum(where, 0) // PARTS], 0)
-    return day * PARTS + part
+    interval = 0 if spec.is_daily or spec.family != "time" else int(spec.size * 1e9)
+    K.locate(times, edges, ordinals, interval, 0 if extended_hours else REGULAR, segments, keys)
+    return segments, keys
 
 
 _EDGES: dict[tuple[dt.date, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -188,17 +188,6 @@ def _edges(days: tuple[dt.date, ...]) -> tuple[np.ndarray, np.ndarray]:
         ]
         _EDGES[days] = (np.array(flat, np.int64), np.array([d.toordinal() for d in days], np.int64))
     return _EDGES[days]
-
-
-def _time_keys(segments: np.ndarray, times: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.ndarray:
-    """A key per tick naming its bar: the segment and the slot of the 09:30-aligned grid."""
-    if spec.is_daily:
-        days = segments // PARTS
-        return days * PARTS + (0 if extended_hours else REGULAR)
-    opens, closes = _day_bounds(segments // PARTS)
-    at_close = (segments % PARTS == REGULAR) & (times >= closes)
-    slot = (np.where(at_close, closes - 1, times) - opens) // int(spec.size * 1e9)
-    return (segments << SLOT_BITS) + slot + (1 << (SLOT_BITS - 1))
 
 
 def _day_bounds(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -112,6 +112,43 @@ def _sign(info: F64, price: float) -> float:
 
 
 @njit(cache=True)
+def locate(
+    times: I64, edges: I64, ordinals: I64, interval_ns: int, daily_part: int, segments: I64, keys: I64
+) -> None:
+    """Per tick, its segment (day ordinal * 4 + part) and its time-bar key, in one pass.
+
+    ``edges`` holds [pre_open, open, close + 1 ns, post_close] per session; part 3 is "closed".
+    Time-bar keys are the segment and the slot of the grid aligned to the open (a print at the
+    close goes to the last regular slot); with ``interval_ns`` 0 the key is the day's bar
+    (part ``daily_part``) instead.
+    """
+    half = np.int64(1) << 31
+    for j in range(len(times)):
+        t = times[j]
+        lo, hi = 0, len(edges)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if edges[mid] <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        w = lo - 1
+        if w < 0:
+            segments[j] = 3
+            keys[j] = 0
+            continue
+        part = w % 4
+        base = w - part
+        segment = ordinals[base // 4] * 4 + part
+        segments[j] = segment
+        if interval_ns == 0:
+            keys[j] = ordinals[base // 4] * 4 + daily_part
+            continue
+        at = min(t, edges[base + 2] - 2) if part == 1 else t
+        keys[j] = (segment << 32) + (at - edges[base + 1]) // interval_ns + half
+
+
+@njit(cache=True)
 def time_bars(
     keys: I64,
     times: I64,
