@@ -59,6 +59,7 @@ class CollectorOptions:
     asset_class: str = "equity"
     quotes: bool = True  # watch quotes too (latest bid/ask for dashboards), not only trades
     bar_specs: tuple[str, ...] = ("1min",)  # bars built live, published and appended to storage
+    fill_grace: float = 10.0  # seconds a stop waits for history fills under way
 
 
 @dataclass
@@ -458,12 +459,17 @@ class Collector:
         self._reconnects = reconnects
 
     async def _finish(self) -> None:
+        """Give history fills a little time, store everything held, checkpoint, close, report."""
         self._refill_dirty()
-        while self._fills:
-            task = next(iter(self._fills))
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._fills.discard(task)
+        if self._fills:
+            _, unfinished = await asyncio.wait(set(self._fills), timeout=self.options.fill_grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            if unfinished:
+                log.warning(
+                    "history fills cut short at stop count=%d (the next start asks again)", len(unfinished)
+                )
         await self.stream.close()
         await self.history.close()
         await self._flush()
