@@ -46,8 +46,7 @@ class BarBuilder:
         """Feed trades of ``symbol`` in time order; return the bars they completed."""
         if ticks.empty:
             return empty_frame(BAR_COLUMNS)
-        basis = ticks["basis"].to_numpy()
-        qualified = (basis == "C") | (basis == "E")
+        qualified = ticks["basis"].isin(("C", "E")).to_numpy()
         return self.update_arrays(
             _nanoseconds(ticks["timestamp"]),
             ticks["price"].to_numpy(np.float64),
@@ -148,8 +147,10 @@ def build_bars(ticks: pd.DataFrame, spec: str | BarSpec, extended_hours: bool = 
 
 
 def _by_symbol(ticks: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    symbols = ticks["symbol"].unique()
-    if len(symbols) == 1:
+    symbols = ticks["symbol"].to_numpy()
+    if len(symbols) == 0:
+        return
+    if (symbols == symbols[0]).all():
         yield str(symbols[0]), ticks
         return
     for symbol, part in ticks.groupby("symbol", sort=True):
