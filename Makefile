@@ -25,6 +25,8 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_market.py
+	$(BIN)/python bench/bench_bars.py
+	$(BIN)/python bench/bench_ingest.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks
