@@ -14,14 +14,16 @@ pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
 
 
-def test_demo_shows_live_ticks_for_the_watchlist() -> None:
-    env = {**os.environ, "OSS20_LEVEL1_PORT": "0", "OSS20_LOOKUP_PORT": "0", "OSS20_ADMIN_PORT": "0"}
+def test_demo_shows_live_ticks_for_the_watchlist(tmp_path: Path) -> None:
+    ports = {f"OSS20_{name}_PORT": "0" for name in ("LEVEL1", "LOOKUP", "ADMIN")}
+    env = {**os.environ, **ports, "OSS20_DATA_DIR": str(tmp_path)}
+    # A first run on a fresh clone compiles the numba kernels before anything streams: allow for it.
     done = subprocess.run(
-        [OSS20, "demo", "--symbols", "AAPL,KO", "--speed", "5", "--duration", "4"],
+        [OSS20, "demo", "--symbols", "AAPL,KO", "--speed", "5", "--duration", "20"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     table = done.stdout
