@@ -422,3 +422,20 @@ def test_vwap_of_a_bar_without_volume_is_nan() -> None:
     bars = build_bars(ticks, "1min")
     assert bars["volume"].iloc[0] == 0
     assert np.isnan(bars["vwap"].iloc[0])
+
+
+@pytest.mark.parametrize("spec", ["1min", "1h", "1d"])
+@pytest.mark.parametrize("extended_hours", [False, True], ids=["regular", "extended"])
+def test_ticks_out_of_time_order_take_the_two_step_path_to_the_same_bars(
+    two_days: pd.DataFrame, spec: str, extended_hours: bool
+) -> None:
+    """Time bars use one fused pass over ticks in time order; a late tick sends a batch through
+    locate + time_bars instead, which must cut the same bars (checked on two ordered halves)."""
+    cut = len(two_days) // 2
+    swapped = two_days.iloc[[*range(cut - 1), cut, cut - 1, *range(cut + 1, len(two_days))]]
+    assert not swapped["timestamp"].is_monotonic_increasing
+    in_one = BarBuilder("AAPL", spec, extended_hours)
+    out_of_order = pd.concat([in_one.update(swapped), in_one.partial()], ignore_index=True)
+    halves = BarBuilder("AAPL", spec, extended_hours)
+    parts = [halves.update(swapped.iloc[:cut]), halves.update(swapped.iloc[cut:]), halves.partial()]
+    assert_frame_equal(out_of_order, pd.concat(parts, ignore_index=True), check_exact=True)

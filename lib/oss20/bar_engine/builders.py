@@ -58,6 +58,10 @@ class BarBuilder:
         self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
     ) -> pd.DataFrame:
         """``update`` on columns: epoch ns (int64), price, size, and whether each print qualifies for last."""
+        if self.spec.family == "time" and len(times):
+            bars = self._time_bars_in_order(times, prices, sizes, qualified)
+            if bars is not None:
+                return bars
         segments, keys = _locate(times, self.spec, self.extended_hours)
         keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
         if not keep.all():
@@ -72,6 +76,32 @@ class BarBuilder:
         out_f, out_i = np.empty((1, K.OUT_F)), np.empty((1, K.OUT_I), np.int64)
         count = K.open_bar(self._acc_f, self._acc_i, out_f, out_i)
         return self._frame(out_f[:count], out_i[:count])
+
+    def _time_bars_in_order(
+        self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
+    ) -> pd.DataFrame | None:
+        """Time bars in one fused pass when the ticks are in time order (the usual case), else None."""
+        days = _days_around(times)
+        edges, ordinals = _edges(days) if days else (np.empty(0, np.int64), np.empty(0, np.int64))
+        interval = 0 if self.spec.is_daily else int(self.spec.size * 1e9)
+        daily_part = 0 if self.extended_hours else REGULAR
+        out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
+        count = K.time_bars_in_order(
+            times,
+            prices,
+            sizes,
+            qualified,
+            edges,
+            ordinals,
+            interval,
+            daily_part,
+            self.extended_hours,
+            self._acc_f,
+            self._acc_i,
+            out_f,
+            out_i,
+        )
+        return None if count < 0 else self._frame(out_f[:count], out_i[:count])
 
     def _run(
         self,
@@ -162,15 +192,20 @@ def _locate(times: np.ndarray, spec: BarSpec, extended_hours: bool) -> tuple[np.
     segments, keys = np.empty(len(times), np.int64), np.empty(len(times), np.int64)
     if len(times) == 0:
         return segments, keys
-    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
-    days = calendar.sessions(first - dt.timedelta(days=1), last)
+    days = _days_around(times)
     if not days:
         segments[:] = PARTS - 1
         return segments, keys
-    edges, ordinals = _edges(tuple(days))
+    edges, ordinals = _edges(days)
     interval = 0 if spec.is_daily or spec.family != "time" else int(spec.size * 1e9)
     K.locate(times, edges, ordinals, interval, 0 if extended_hours else REGULAR, segments, keys)
     return segments, keys
+
+
+def _days_around(times: np.ndarray) -> tuple[dt.date, ...]:
+    """The sessions from the day before the first tick's to the last tick's (ET dates)."""
+    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
+    return tuple(calendar.sessions(first - dt.timedelta(days=1), last))
 
 
 _EDGES: dict[tuple[dt.date, ...], tuple[np.ndarray, np.ndarray]] = {}

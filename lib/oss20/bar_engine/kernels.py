@@ -149,6 +149,59 @@ def locate(
 
 
 @njit(cache=True)
+def time_bars_in_order(
+    times: I64,
+    prices: F64,
+    sizes: I64,
+    qualified: B1,
+    edges: I64,
+    ordinals: I64,
+    interval_ns: int,
+    daily_part: int,
+    extended: bool,
+    acc_f: F64,
+    acc_i: I64,
+    out_f: F64,
+    out_i: I64,
+) -> int:
+    """``locate`` and ``time_bars`` fused into one forward walk, for ticks in time order.
+
+    Returns -1 without touching any state when ``times`` go backwards (use the two-step path).
+    Ticks outside the kept segments are skipped; ``interval_ns`` 0 means one bar per day.
+    """
+    for j in range(1, len(times)):
+        if times[j] < times[j - 1]:
+            return -1
+    half = np.int64(1) << 31
+    sessions = len(ordinals)
+    s = 0
+    k = 0
+    for j in range(len(times)):
+        t = times[j]
+        while s < sessions and t >= edges[4 * s + 3]:
+            s += 1
+        if s == sessions or t < edges[4 * s]:
+            continue
+        opening, closing = edges[4 * s + 1], edges[4 * s + 2]
+        part = 0 if t < opening else (1 if t < closing else 2)
+        if part != 1 and not extended:
+            continue
+        segment = ordinals[s] * 4 + part
+        if interval_ns == 0:
+            key = ordinals[s] * 4 + daily_part
+        else:
+            at = min(t, closing - 2) if part == 1 else t
+            key = (segment << 32) + (at - opening) // interval_ns + half
+        if acc_i[TRADES] > 0 and key != acc_i[KEY]:
+            k = _emit(acc_f, acc_i, out_f, out_i, k)
+            acc_i[TRADES] = 0
+        if acc_i[TRADES] == 0:
+            _start(acc_f, acc_i, key)
+        _add(acc_f, acc_i, t, prices[j], sizes[j], qualified[j])
+    return k
+
+
+@njit(cache=True)
 def time_bars(
     keys: I64,
     times: I64,
