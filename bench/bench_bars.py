@@ -416,7 +416,7 @@ def imbalance_rows(ticks: Ticks, repeat: int) -> list[dict]:
 # --- where the time goes ---------------------------------------------------------------------------------
 
 
-BAR_KERNELS = ("time_bars", "threshold_bars", "imbalance_bars", "run_bars")
+BAR_KERNELS = ("time_bars_in_order", "time_bars", "threshold_bars", "imbalance_bars", "run_bars")
 
 
 class StepTimer:
