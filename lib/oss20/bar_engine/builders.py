@@ -85,7 +85,10 @@ class BarBuilder:
         edges, ordinals = _edges(days) if days else (np.empty(0, np.int64), np.empty(0, np.int64))
         interval = 0 if self.spec.is_daily else int(self.spec.size * 1e9)
         daily_part = 0 if self.extended_hours else REGULAR
-        out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
+        span = max(0, int(times[-1]) - int(times[0]))
+        slots = span // interval if interval else 0
+        rows = min(len(times) + 1, slots + 4 * len(days) + 4)  # bars are bounded by slots and segment edges
+        out_f, out_i = np.empty((rows, K.OUT_F)), np.empty((rows, K.OUT_I), np.int64)
         count = K.time_bars_in_order(
             times,
             prices,

@@ -167,37 +167,92 @@ def time_bars_in_order(
     """``locate`` and ``time_bars`` fused into one forward walk, for ticks in time order.
 
     Returns -1 without touching any state when ``times`` go backwards (use the two-step path).
-    Ticks outside the kept segments are skipped; ``interval_ns`` 0 means one bar per day.
+    Ticks outside the kept segments are skipped; ``interval_ns`` 0 means one bar per day. The
+    open bar lives in local variables during the walk, and a tick's key is only worked out when
+    it leaves the time window of the previous tick's key.
     """
     for j in range(1, len(times)):
         if times[j] < times[j - 1]:
             return -1
     half = np.int64(1) << 31
     sessions = len(ordinals)
+    oq, hq, lq, cq = acc_f[OPEN_Q], acc_f[HIGH_Q], acc_f[LOW_Q], acc_f[CLOSE_Q]
+    oa, ha, la, ca = acc_f[OPEN_A], acc_f[HIGH_A], acc_f[LOW_A], acc_f[CLOSE_A]
+    dollar = acc_f[DOLLAR]
+    key, volume, trades = acc_i[KEY], acc_i[VOLUME], acc_i[TRADES]
+    first_t, last_t, nq = acc_i[FIRST_T], acc_i[LAST_T], acc_i[QUALIFIED]
     s = 0
     k = 0
+    lo = hi = np.int64(0)  # the times that map to ``key`` (empty: work it out)
     for j in range(len(times)):
         t = times[j]
-        while s < sessions and t >= edges[4 * s + 3]:
-            s += 1
-        if s == sessions or t < edges[4 * s]:
-            continue
-        opening, closing = edges[4 * s + 1], edges[4 * s + 2]
-        part = 0 if t < opening else (1 if t < closing else 2)
-        if part != 1 and not extended:
-            continue
-        segment = ordinals[s] * 4 + part
-        if interval_ns == 0:
-            key = ordinals[s] * 4 + daily_part
-        else:
-            at = min(t, closing - 2) if part == 1 else t
-            key = (segment << 32) + (at - opening) // interval_ns + half
-        if acc_i[TRADES] > 0 and key != acc_i[KEY]:
-            k = _emit(acc_f, acc_i, out_f, out_i, k)
-            acc_i[TRADES] = 0
-        if acc_i[TRADES] == 0:
-            _start(acc_f, acc_i, key)
-        _add(acc_f, acc_i, t, prices[j], sizes[j], qualified[j])
+        if t < lo or t >= hi:
+            while s < sessions and t >= edges[4 * s + 3]:
+                s += 1
+            if s == sessions or t < edges[4 * s]:
+                lo = hi = np.int64(0)
+                continue
+            opening, closing = edges[4 * s + 1], edges[4 * s + 2]
+            part = 0 if t < opening else (1 if t < closing else 2)
+            if part != 1 and not extended:
+                lo = hi = np.int64(0)
+                continue
+            start, end = edges[4 * s + part], edges[4 * s + part + 1]
+            if interval_ns == 0:
+                now = ordinals[s] * 4 + daily_part
+                lo, hi = (edges[4 * s], edges[4 * s + 3]) if extended else (opening, closing)
+            else:
+                at = min(t, closing - 2) if part == 1 else t
+                slot = (at - opening) // interval_ns
+                now = ((ordinals[s] * 4 + part) << 32) + slot + half
+                lo = max(start, opening + slot * interval_ns)
+                hi = min(end, opening + (slot + 1) * interval_ns)
+                if part == 1 and at != t:
+                    lo, hi = t, t + 1
+            if trades > 0 and now != key:
+                base = 0 if nq > 0 else 1
+                out_f[k, OUT_OPEN] = oq if base == 0 else oa
+                out_f[k, OUT_HIGH] = hq if base == 0 else ha
+                out_f[k, OUT_LOW] = lq if base == 0 else la
+                out_f[k, OUT_CLOSE] = cq if base == 0 else ca
+                out_f[k, OUT_DOLLAR] = dollar
+                out_i[k, OUT_KEY] = key
+                out_i[k, OUT_VOLUME] = volume
+                out_i[k, OUT_TRADES] = trades
+                out_i[k, OUT_FIRST_T] = first_t
+                out_i[k, OUT_LAST_T] = last_t
+                k += 1
+                trades = 0
+            if trades == 0:
+                key = now
+                hq = ha = -np.inf
+                lq = la = np.inf
+                oq = cq = 0.0
+                dollar = 0.0
+                volume = nq = 0
+                first_t = t
+        p = prices[j]
+        if trades == 0:
+            oa = p
+        ha = max(ha, p)
+        la = min(la, p)
+        ca = p
+        if qualified[j]:
+            if nq == 0:
+                oq = p
+            hq = max(hq, p)
+            lq = min(lq, p)
+            cq = p
+            nq += 1
+        dollar += p * sizes[j]
+        volume += sizes[j]
+        trades += 1
+        last_t = t
+    acc_f[OPEN_Q], acc_f[HIGH_Q], acc_f[LOW_Q], acc_f[CLOSE_Q] = oq, hq, lq, cq
+    acc_f[OPEN_A], acc_f[HIGH_A], acc_f[LOW_A], acc_f[CLOSE_A] = oa, ha, la, ca
+    acc_f[DOLLAR] = dollar
+    acc_i[KEY], acc_i[VOLUME], acc_i[TRADES] = key, volume, trades
+    acc_i[FIRST_T], acc_i[LAST_T], acc_i[QUALIFIED] = first_t, last_t, nq
     return k
 
 
