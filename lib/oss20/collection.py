@@ -34,7 +34,7 @@ from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
 from oss20.iqfeed.protocol import Level1Batch
 from oss20.metrics import CollectorMetrics
-from oss20.schema import TZ, symbol_days
+from oss20.schema import NS_PER_DAY, TICK_COLUMNS, TZ, group_rows, wall_ns
 from oss20.storage.arctic import TickStore
 from oss20.storage.bar_store import BarStore
 from oss20.storage.cache import Cache, open_cache
@@ -298,19 +298,33 @@ class Collector:
             return result.rejected
         self._pending.seq = self.journal.append(clean)
         self._pending.ticks.append(clean)
-        for symbol, day, part in symbol_days(clean):
-            self.bus.publish(TickEvent.from_frame(symbol, part))
-            last = part["timestamp"].max()
+        columns = {name: clean[name].to_numpy() for name in TICK_COLUMNS}
+        columns["timestamp"] = stamps = clean["timestamp"].array.asi8
+        qualified = clean["basis"].isin(("C", "E")).to_numpy()
+        for symbol, day, rows in group_rows(columns["symbol"], wall_ns(clean["timestamp"]) // NS_PER_DAY):
+            self.bus.publish(
+                TickEvent(symbol, {name: values[rows].tolist() for name, values in columns.items()})
+            )
+            last = pd.Timestamp(int(stamps[rows].max()), tz="UTC").tz_convert(TZ)
             held = self._held.get((symbol, day))
             if held is None or last > held:
                 self._held[(symbol, day)] = last
             if live:
-                self._live_bars(symbol, day, part)
+                arrays = (stamps[rows], columns["price"][rows], columns["size"][rows], qualified[rows])
+                self._live_bars(symbol, day, *arrays)
         return result.rejected
 
-    def _live_bars(self, symbol: str, day: dt.date, ticks: pd.DataFrame) -> None:
+    def _live_bars(
+        self,
+        symbol: str,
+        day: dt.date,
+        times: np.ndarray,
+        prices: np.ndarray,
+        sizes: np.ndarray,
+        qualified: np.ndarray,
+    ) -> None:
         """Publish the bars these ticks completed, push them to the cache and queue them for storage."""
-        for spec, bars in self.bars.feed(symbol, ticks):
+        for spec, bars in self.bars.feed(symbol, times, prices, sizes, qualified):
             self._pending.bars.append((symbol, day, spec, bars))
             for bar in bars.to_dict("records"):
                 fields = {str(k): v for k, v in bar.items()}

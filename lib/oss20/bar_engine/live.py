@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from oss20.bar_engine.builders import BarBuilder
@@ -23,21 +24,25 @@ class LiveBars:
         self._builders: dict[tuple[str, BarSpec], BarBuilder] = {}
         self._last_ns: dict[str, int] = {}
 
-    def feed(self, symbol: str, ticks: pd.DataFrame) -> Iterator[tuple[BarSpec, pd.DataFrame]]:
-        """Feed one symbol's ticks (time order); yield (spec, bars) for every spec that completed bars."""
-        if not self.specs or ticks.empty:
+    def feed(
+        self, symbol: str, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
+    ) -> Iterator[tuple[BarSpec, pd.DataFrame]]:
+        """Feed one symbol's trades as columns (epoch ns, price, size, qualifies for last), in time order.
+
+        Yields (spec, bars) for every spec whose bars these trades completed.
+        """
+        if not self.specs or len(times) == 0:
             return
-        stamps = ticks["timestamp"].to_numpy("int64")
-        newer = stamps >= self._last_ns.get(symbol, stamps.min())
+        newer = times >= self._last_ns.get(symbol, times.min())
         if not newer.all():
-            ticks = ticks.loc[newer]
-            if ticks.empty:
+            times, prices, sizes, qualified = times[newer], prices[newer], sizes[newer], qualified[newer]
+            if len(times) == 0:
                 return
-        self._last_ns[symbol] = int(stamps[newer].max())
+        self._last_ns[symbol] = int(times.max())
         for spec in self.specs:
             builder = self._builders.get((symbol, spec))
             if builder is None:
                 builder = self._builders[(symbol, spec)] = BarBuilder(symbol, spec, self.extended_hours)
-            bars = builder.update(ticks)
+            bars = builder.update_arrays(times, prices, sizes, qualified)
             if len(bars):
                 yield spec, bars
