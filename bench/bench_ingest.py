@@ -412,12 +412,6 @@ class Stages:
         self._undo.clear()
 
 
-class _TimedTickEvent:
-    """Stands in for ``TickEvent`` in oss20.collection, whose only use of it is ``from_frame``."""
-
-    from_frame: Callable[..., TickEvent] = TickEvent.from_frame
-
-
 def instrument(collector: BenchCollector) -> Stages:
     """Time the steps of the collector's path in place (module and instance attributes only)."""
     st = Stages()
@@ -437,10 +431,7 @@ def instrument(collector: BenchCollector) -> Stages:
     st.patch(journal, "_to_batch", "journal _to_batch (Arrow arrays)")
     st.patch(journal, "_serialize", "journal _serialize (Arrow IPC)")
     st.patch(journal, "_sync", "journal fdatasync")
-    st.patch(collection, "symbol_days", "schema.symbol_days (groupby symbol, date)", gen=True)
-    _TimedTickEvent.from_frame = st.wrap("TickEvent.from_frame", TickEvent.from_frame)
-    st._undo.append((collection, "TickEvent", collection.TickEvent))
-    collection.TickEvent = _TimedTickEvent  # type: ignore[assignment,misc]
+    st.patch(collection, "group_rows", "schema.group_rows (symbol, day)")
     st.patch(collector.bus, "publish", "bus.publish", by_caller=True)
     st.patch(collector, "_live_bars", "Collector._live_bars")
     st.patch(getattr(collector, "bars", None), "feed", "LiveBars.feed (bar builders)", gen=True)
@@ -488,8 +479,7 @@ STAGES = (  # (label, indent) in the order of the path
     ("journal _to_batch (Arrow arrays)", 3),
     ("journal _serialize (Arrow IPC)", 3),
     ("journal fdatasync", 3),
-    ("schema.symbol_days (groupby symbol, date)", 2),
-    ("TickEvent.from_frame", 2),
+    ("schema.group_rows (symbol, day)", 2),
     ("bus.publish in Collector._accept", 2),
     ("Collector._live_bars", 2),
     ("LiveBars.feed (bar builders)", 3),
@@ -1100,11 +1090,9 @@ CALLEES = (  # (file suffix, function): whose direct callees the report lists
     ("validation/tier1.py", "check_ticks"),
     ("validation/tier1.py", "_row_failures"),
     ("validation/tier1.py", "_duplicates"),
-    ("oss20/schema.py", "symbol_days"),
-    ("oss20/bus.py", "from_frame"),
-    ("bar_engine/builders.py", "update"),
+    ("oss20/schema.py", "group_rows"),
     ("bar_engine/builders.py", "update_arrays"),
-    ("bar_engine/builders.py", "_segments"),
+    ("bar_engine/builders.py", "_locate"),
     ("storage/arctic.py", "_merge_day"),
     ("storage/bar_store.py", "append"),
 )
