@@ -222,6 +222,7 @@ class Collector:
             await asyncio.wait({consumer, stopped}, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._stop.set()
+            await self.stream.close()  # ends ``batches`` even if a cancel is lost (wait_for in 3.11)
             consumer.cancel()
             await asyncio.gather(consumer, stopped, return_exceptions=True)
             await flusher
@@ -255,6 +256,8 @@ class Collector:
             )
         await self.stream.watch(*self.symbols, trades_only=not self.options.quotes)
         async for batch in self.stream.batches():
+            if self._stop.is_set():
+                return
             self._ingest(batch)
 
     def _ingest(self, batch: Level1Batch) -> None:
