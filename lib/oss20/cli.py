@@ -214,16 +214,28 @@ def collect(
     ] = None,
     flush_every: Annotated[float, typer.Option(help="Seconds between ArcticDB writes.")] = 1.0,
     trades_only: Annotated[bool, typer.Option(help="Watch trades only (no quote updates).")] = False,
+    bars: Annotated[
+        str, typer.Option(help="Bar specs built live, comma-separated ('' for none), e.g. 1min,volume:10000.")
+    ] = "1min",
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
 ) -> None:
     """Collect live ticks from IQFeed (host and ports from OSS20_* settings) into ArcticDB, exactly once."""
+    from oss20.bar_engine import BarSpec
     from oss20.collection import Collector, CollectorOptions
+
+    try:
+        specs = tuple(BarSpec.parse(text).name for text in bars.split(",") if text.strip())
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
 
     _setup_logging(log_level)
     settings = Settings.from_env()
     port = settings.metrics_port if metrics_port is None else metrics_port
     options = CollectorOptions(
-        flush_every=flush_every, metrics_port=None if port < 0 else port, quotes=not trades_only
+        flush_every=flush_every,
+        metrics_port=None if port < 0 else port,
+        quotes=not trades_only,
+        bar_specs=specs,
     )
     collector = Collector(_watchlist(symbols), settings, options)
 

@@ -56,6 +56,7 @@ def test_collected_ticks_export_exactly_as_the_simulator_dumps_them(market: Mark
         (("ticks", "AAPL", "2025-01-02"), "no ticks stored for AAPL on 2025-01-02"),
         (("collect", "--symbols", "AAPL,B@D"), "not a valid ticker"),
         (("collect", "--symbols", ""), "no symbols to collect"),
+        (("collect", "--symbols", "AAPL", "--bars", "1min,7h"), "time bars run from 1s to 1h"),
     ],
 )
 def test_bad_input_says_what_is_wrong(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
