@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from oss20 import calendar
+from oss20.bar_engine.builders import bar_frame, bar_records
 from oss20.bar_engine.live import LiveBars
 from oss20.bar_engine.spec import BarSpec
 from oss20.bus import BarEvent, Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
@@ -34,13 +35,14 @@ from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
 from oss20.iqfeed.protocol import Level1Batch
 from oss20.metrics import CollectorMetrics
-from oss20.schema import NS_PER_DAY, TICK_COLUMNS, TZ, group_rows, wall_ns
+from oss20.schema import NAT, TZ, TZINFO, last_rows
 from oss20.storage.arctic import TickStore
 from oss20.storage.bar_store import BarStore
 from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import Catalog, CatalogUnavailable, open_catalog
 from oss20.storage.journal import Journal
 from oss20.symbols import validate_symbol
+from oss20.tick_arrays import TickArrays
 from oss20.validation.tier1 import Tier1State, check_ticks
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,10 @@ class Counts:
 class _Pending:
     """Validated ticks journaled but not yet in ArcticDB, and rejects not yet quarantined."""
 
-    ticks: list[pd.DataFrame] = field(default_factory=list)
+    ticks: list[TickArrays] = field(default_factory=list)
     rejected: list[pd.DataFrame] = field(default_factory=list)
     malformed: list[dict[str, object]] = field(default_factory=list)
-    bars: list[tuple[str, dt.date, BarSpec, pd.DataFrame]] = field(default_factory=list)
+    bars: list[tuple[str, dt.date, BarSpec, dict[str, np.ndarray]]] = field(default_factory=list)
     seq: int = 0
 
     @property
@@ -197,7 +199,7 @@ class Collector:
         self.metrics_port: int | None = None
         self._tier1 = Tier1State()
         self._pending = _Pending()
-        self._held: dict[tuple[str, dt.date], pd.Timestamp] = {}
+        self._held: dict[tuple[str, dt.date], int] = {}  # latest tick held per symbol-day, epoch ns
         self._fills: set[asyncio.Task[None]] = set()
         self._dirty: dict[str, pd.Timestamp | None] = {}
         self._publish_failures = 0
@@ -275,46 +277,52 @@ class Collector:
                 self._mark_dirty(line.line)
         if len(batch.summaries):
             self._fill_from_summaries(batch.summaries)
-        trades = batch.trades()
+        trades = batch.trade_arrays
         if len(trades):
             self.metrics.received.labels(source="live").inc(len(trades))
             self.counts.received += len(trades)
             rejected = self._accept(trades, self._tier1, live=True)
             self.metrics.batch_latency.observe(time.perf_counter() - arrived)
             self._refetch(rejected)
-        if len(batch.updates):
-            codes, _ = pd.factorize(batch.updates["symbol"].to_numpy(), sort=False)
-            _, from_end = np.unique(codes[::-1], return_index=True)
-            for row in batch.updates.iloc[len(codes) - 1 - from_end].to_dict("records"):
-                self.cache.set_latest(str(row["symbol"]), {str(k): v for k, v in row.items()})
+        if batch.n_updates:
+            self._cache_latest(batch.update_columns)
 
-    def _accept(self, ticks: pd.DataFrame, state: Tier1State, live: bool = False) -> pd.DataFrame:
+    def _cache_latest(self, updates: dict[str, np.ndarray]) -> None:
+        """Each symbol's last update of the batch, as the cache's latest (time as ISO text in ET)."""
+        last = last_rows(updates["symbol"])
+        rows = np.fromiter(last.values(), np.int64, len(last))
+        columns = {name: values[rows].tolist() for name, values in updates.items()}
+        columns["timestamp"] = [None if ns == NAT else _stamp(ns) for ns in columns["timestamp"]]
+        for i, symbol in enumerate(last):
+            self.cache.set_latest(symbol, {name: values[i] for name, values in columns.items()})
+
+    def _accept(
+        self, ticks: pd.DataFrame | TickArrays, state: Tier1State, live: bool = False
+    ) -> pd.DataFrame:
         """Tier 1, journal (durable), publish, buffer for the next flush, live bars; return the rejects."""
         result = check_ticks(ticks, state)
         if len(result.rejected):
             self._pending.rejected.append(result.rejected)
             self.counts.quarantined += len(result.rejected)
             self.metrics.count_reasons(result.reasons)
-        self.metrics.count_warnings(result.warnings)
+        if result.warnings:
+            self.metrics.count_warnings(result.warnings)
         clean = result.clean
-        if clean.empty:
+        if len(clean) == 0:
             return result.rejected
         self._pending.seq = self.journal.append(clean)
         self._pending.ticks.append(clean)
-        columns = {name: clean[name].to_numpy() for name in TICK_COLUMNS}
-        columns["timestamp"] = stamps = clean["timestamp"].array.asi8
-        qualified = clean["basis"].isin(("C", "E")).to_numpy()
-        for symbol, day, rows in group_rows(columns["symbol"], wall_ns(clean["timestamp"]) // NS_PER_DAY):
-            self.bus.publish(
-                TickEvent(symbol, {name: values[rows].tolist() for name, values in columns.items()})
-            )
-            last = pd.Timestamp(int(stamps[rows].max()), tz="UTC").tz_convert(TZ)
-            held = self._held.get((symbol, day))
-            if held is None or last > held:
+        columns = clean.columns
+        qualified = (columns["basis"] == "C") | (columns["basis"] == "E")
+        groups = clean.by_symbol_day()
+        for symbol, day, rows in groups:
+            part = {name: values if len(groups) == 1 else values[rows] for name, values in columns.items()}
+            self.bus.publish(TickEvent(symbol, {name: values.tolist() for name, values in part.items()}))
+            last = int(part["timestamp"].max())
+            if last > self._held.get((symbol, day), NAT):
                 self._held[(symbol, day)] = last
             if live:
-                arrays = (stamps[rows], columns["price"][rows], columns["size"][rows], qualified[rows])
-                self._live_bars(symbol, day, *arrays)
+                self._live_bars(symbol, day, part["timestamp"], part["price"], part["size"], qualified[rows])
         return result.rejected
 
     def _live_bars(
@@ -329,8 +337,7 @@ class Collector:
         """Publish the bars these ticks completed, push them to the cache and queue them for storage."""
         for spec, bars in self.bars.feed(symbol, times, prices, sizes, qualified):
             self._pending.bars.append((symbol, day, spec, bars))
-            for bar in bars.to_dict("records"):
-                fields = {str(k): v for k, v in bar.items()}
+            for fields in bar_records(bars):
                 self.bus.publish(BarEvent(symbol, spec.name, fields))
                 self.cache.push_bar(symbol, spec.name, fields)
 
@@ -353,7 +360,7 @@ class Collector:
 
     def _held_now(self, symbol: str) -> pd.Timestamp | None:
         held = [t for (s, _), t in self._held.items() if s == symbol]
-        return max(held) if held else None
+        return _stamp(max(held)) if held else None
 
     def _refill_dirty(self) -> None:
         """Fill each dirty symbol from before its garbled line (or the session start) to its latest tick."""
@@ -391,8 +398,8 @@ class Collector:
             stored = self.store.last_tick(symbol, day)
             if stored is None:
                 return None
-            self._held[(symbol, day)] = stored
-        return self._held[(symbol, day)]
+            self._held[(symbol, day)] = stored.value
+        return _stamp(self._held[(symbol, day)])
 
     async def _fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
         self.metrics.history_fills.inc()
@@ -437,18 +444,17 @@ class Collector:
 
     def _write(self, pending: _Pending) -> int:
         """Ticks first (idempotent: a retry after a later failure stores nothing twice), then rejects."""
-        stored = self.store.merge(pd.concat(pending.ticks, ignore_index=True)) if pending.ticks else 0
+        stored = self.store.merge(TickArrays.concat(pending.ticks).frame()) if pending.ticks else 0
         if pending.rejected:
             self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
         if pending.malformed:
             self.store.put_malformed(pd.DataFrame(pending.malformed))
-        by_key: dict[tuple[str, dt.date, BarSpec], list[pd.DataFrame]] = {}
+        by_key: dict[tuple[str, dt.date, BarSpec], list[dict[str, np.ndarray]]] = {}
         for symbol, day, spec, bars in pending.bars:
             by_key.setdefault((symbol, day, spec), []).append(bars)
-        for (symbol, day, spec), frames in by_key.items():
-            self.bar_store.append(
-                pd.concat(frames, ignore_index=True), symbol, day, spec, self.bars.extended_hours
-            )
+        for (symbol, day, spec), parts in by_key.items():
+            columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+            self.bar_store.append(bar_frame(columns), symbol, day, spec, self.bars.extended_hours)
         return stored
 
     def _announce(self, status: str, force: bool = False) -> None:
@@ -497,3 +503,7 @@ class Collector:
         self.bus.flush(2.0)
         self.cache.flush(2.0)
         log.info("collector stopped %s", " ".join(f"{k}={v}" for k, v in self.counts.as_dict().items()))
+
+
+def _stamp(ns: int) -> pd.Timestamp:
+    return pd.Timestamp(ns, tz=TZINFO)

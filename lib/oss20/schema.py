@@ -7,6 +7,7 @@ exactly these columns in this order. Timestamps are exchange-local (America/New_
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ Columns = dict[str, Any]
 
 TZ = "America/New_York"
 TIMESTAMP = pd.DatetimeTZDtype("ns", TZ)
+TZINFO = TIMESTAMP.tz
+"""America/New_York as a tzinfo (``pd.Timestamp(ns, tz=TZINFO)`` skips a time-zone lookup)."""
 
 TICK_COLUMNS: Columns = {
     "timestamp": TIMESTAMP,  # trade time, microsecond resolution
@@ -41,9 +44,16 @@ TICK_IDENTITY = ("symbol", "market_center", "tick_id")
 
 def tick_identity(frame: pd.DataFrame) -> np.ndarray:
     """One int64 per tick from (market center, TickID): equal when two ticks of a symbol-day are one."""
-    centers = frame["market_center"].to_numpy(np.int64)
-    return (centers << 48) | frame["tick_id"].to_numpy(np.int64)
+    return identity(frame["market_center"].to_numpy(), frame["tick_id"].to_numpy())
 
+
+def identity(market_centers: np.ndarray, tick_ids: np.ndarray) -> np.ndarray:
+    """``tick_identity`` of columns."""
+    return (market_centers.astype(np.int64) << 48) | tick_ids.astype(np.int64, copy=False)
+
+
+REJECTED_COLUMNS: Columns = {**TICK_COLUMNS, "reason": object}
+"""A tick tier 1 quarantined, with the rule it failed."""
 
 LEVEL1_COLUMNS: Columns = {
     **TICK_COLUMNS,
@@ -101,17 +111,39 @@ DAILY_COLUMNS: Columns = {
 
 
 NS_PER_DAY = 86_400 * 10**9
+NS_PER_HOUR = 3_600 * 10**9
+NAT = np.iinfo(np.int64).min
+"""NaT as int64 nanoseconds."""
 
 
 def wall_ns(stamps: pd.Series) -> np.ndarray:
     """America/New_York wall-clock time as int64 ns (so // NS_PER_DAY is the local day number)."""
     utc = stamps.array.asi8 if isinstance(stamps.dtype, pd.DatetimeTZDtype) else stamps.to_numpy(np.int64)
+    return wall_from_utc(utc)
+
+
+def wall_from_utc(utc: np.ndarray) -> np.ndarray:
+    """``wall_ns`` of epoch nanoseconds (UTC); NaT (int64 min) stays far below any real day."""
     if len(utc) == 0:
-        return utc
-    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).utcoffset() for t in (utc.min(), utc.max()))
-    if first == last and first is not None:
-        return utc + int(first.total_seconds()) * 10**9
-    return stamps.dt.tz_localize(None).to_numpy().astype(np.int64)
+        return utc.astype(np.int64)
+    lo, hi = int(utc.min()), int(utc.max())
+    if lo == NAT:
+        valid = utc != NAT
+        out = np.full(len(utc), NAT, np.int64)
+        out[valid] = wall_from_utc(utc[valid])
+        return out
+    first, last = _utc_offset_ns(lo // NS_PER_HOUR), _utc_offset_ns(hi // NS_PER_HOUR)
+    if first == last:
+        return utc + first
+    hours, inverse = np.unique(utc // NS_PER_HOUR, return_inverse=True)
+    return utc + np.array([_utc_offset_ns(int(h)) for h in hours], np.int64)[inverse]
+
+
+@functools.lru_cache(maxsize=8192)
+def _utc_offset_ns(utc_hour: int) -> int:
+    """New York's UTC offset in ns during one UTC hour (offsets only change on the hour)."""
+    offset = pd.Timestamp(utc_hour * NS_PER_HOUR, tz="UTC").tz_convert(TZ).utcoffset()
+    return int(offset.total_seconds()) * 10**9 if offset is not None else 0
 
 
 def group_rows(symbols: np.ndarray, days: np.ndarray) -> list[tuple[str, dt.date, np.ndarray]]:
@@ -125,6 +157,23 @@ def group_rows(symbols: np.ndarray, days: np.ndarray) -> list[tuple[str, dt.date
         (str(names[codes[i]]), _date(days[i]), np.flatnonzero(key == k))
         for k, i in sorted(zip(unique.tolist(), first.tolist(), strict=True), key=lambda pair: pair[1])
     ]
+
+
+def last_per_symbol(symbols: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """The greatest value per symbol (as a Python scalar)."""
+    codes, names = pd.factorize(symbols, sort=False)
+    if len(names) == 1:
+        return {str(names[0]): values.max().item()}
+    best = np.full(len(names), values.min())
+    np.maximum.at(best, codes, values)
+    return {str(name): value for name, value in zip(names, best.tolist(), strict=True)}
+
+
+def last_rows(symbols: np.ndarray) -> dict[str, int]:
+    """The position of each symbol's last row."""
+    codes, names = pd.factorize(symbols, sort=False)
+    _, from_end = np.unique(codes[::-1], return_index=True)
+    return {str(name): len(codes) - 1 - int(i) for name, i in zip(names, from_end.tolist(), strict=True)}
 
 
 def _date(day_number: int) -> dt.date:
@@ -144,12 +193,20 @@ def symbol_days(frame: pd.DataFrame) -> Iterator[tuple[str, dt.date, pd.DataFram
         yield symbol, day, frame.iloc[rows]
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as dicts, like ``to_dict("records")`` (timestamps as ``pd.Timestamp``), ten times faster."""
+    names = [str(name) for name in frame.columns]
+    return [
+        dict(zip(names, row, strict=True)) for row in zip(*(frame[n].tolist() for n in names), strict=True)
+    ]
+
+
 def empty_frame(columns: Columns) -> pd.DataFrame:
     """An empty frame with the given columns and dtypes (a copy of one built once per column set)."""
     key = tuple((name, str(dtype)) for name, dtype in columns.items())
     if key not in _EMPTY:
         _EMPTY[key] = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
-    return _EMPTY[key].copy()
+    return _EMPTY[key].copy(deep=False)  # nothing to share but the (empty) column arrays
 
 
 _EMPTY: dict[tuple[tuple[str, str], ...], pd.DataFrame] = {}
@@ -167,5 +224,8 @@ def conform(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
         if missing:
             raise KeyError(f"frame lacks columns {missing}; expected {names}")
         frame = frame.loc[:, names]
-    changes = {name: dtype for name, dtype in columns.items() if frame[name].dtype != dtype}
+    dtypes = frame.dtypes.tolist()
+    changes = {
+        name: dtype for (name, dtype), have in zip(columns.items(), dtypes, strict=True) if have != dtype
+    }
     return frame.astype(changes) if changes else frame

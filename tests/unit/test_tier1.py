@@ -78,7 +78,7 @@ def test_wrong_time_zone_and_missing_columns_reject_the_batch(truth: pd.DataFram
     utc = truth.head(5).assign(timestamp=truth["timestamp"].head(5).dt.tz_convert("UTC"))
     assert check_ticks(utc, Tier1State()).reasons == {"timezone": 5}
     missing = check_ticks(truth.head(5).drop(columns=["bid"]), Tier1State())
-    assert missing.clean.empty
+    assert len(missing.clean) == 0
     assert missing.rejected["reason"].str.startswith("schema").all()
 
 

@@ -12,7 +12,9 @@ regular session counts unless ``extended_hours`` is set. Time bars align to the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ import pandas as pd
 from oss20 import calendar
 from oss20.bar_engine import kernels as K
 from oss20.bar_engine.spec import MEASURES, BarSpec
-from oss20.schema import BAR_COLUMNS, TZ, conform, empty_frame
+from oss20.schema import BAR_COLUMNS, NS_PER_HOUR, TIMESTAMP, TZ, TZINFO, conform, empty_frame
 
 SLOT_BITS = 32
 PARTS = 4  # pre-market, regular, after hours, closed
@@ -58,10 +60,20 @@ class BarBuilder:
         self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
     ) -> pd.DataFrame:
         """``update`` on columns: epoch ns (int64), price, size, and whether each print qualifies for last."""
+        bars = self.completed(times, prices, sizes, qualified)
+        return empty_frame(BAR_COLUMNS) if bars is None else bar_frame(bars)
+
+    def completed(
+        self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
+    ) -> dict[str, np.ndarray] | None:
+        """The bars these trades completed as ``bar_frame`` columns, or None when none completed.
+
+        No DataFrame is built: the live path feeds every batch and most complete nothing.
+        """
         if self.spec.family == "time" and len(times):
-            bars = self._time_bars_in_order(times, prices, sizes, qualified)
-            if bars is not None:
-                return bars
+            out = self._time_bars_in_order(times, prices, sizes, qualified)
+            if out is not None:
+                return self._columns(*out) if len(out[0]) else None
         segments, keys = _locate(times, self.spec, self.extended_hours)
         keep = segments % PARTS != PARTS - 1 if self.extended_hours else segments % PARTS == REGULAR
         if not keep.all():
@@ -69,18 +81,18 @@ class BarBuilder:
             segments, keys = segments[keep], keys[keep]
         out_f, out_i = np.empty((len(times) + 1, K.OUT_F)), np.empty((len(times) + 1, K.OUT_I), np.int64)
         count = self._run(segments, keys, times, prices, sizes, qualified, out_f, out_i)
-        return self._frame(out_f[:count], out_i[:count])
+        return self._columns(out_f[:count], out_i[:count]) if count else None
 
     def partial(self) -> pd.DataFrame:
         """The bar still open (one row, or none), without closing it."""
         out_f, out_i = np.empty((1, K.OUT_F)), np.empty((1, K.OUT_I), np.int64)
         count = K.open_bar(self._acc_f, self._acc_i, out_f, out_i)
-        return self._frame(out_f[:count], out_i[:count])
+        return bar_frame(self._columns(out_f[:count], out_i[:count])) if count else empty_frame(BAR_COLUMNS)
 
     def _time_bars_in_order(
         self, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
-    ) -> pd.DataFrame | None:
-        """Time bars in one fused pass when the ticks are in time order (the usual case), else None."""
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Time bars (kernel rows) in one fused pass when the ticks are in time order, else None."""
         days = _days_around(times)
         edges, ordinals = _edges(days) if days else (np.empty(0, np.int64), np.empty(0, np.int64))
         interval = 0 if self.spec.is_daily else int(self.spec.size * 1e9)
@@ -104,7 +116,7 @@ class BarBuilder:
             out_f,
             out_i,
         )
-        return None if count < 0 else self._frame(out_f[:count], out_i[:count])
+        return None if count < 0 else (out_f[:count], out_i[:count])
 
     def _run(
         self,
@@ -135,9 +147,7 @@ class BarBuilder:
             )
         )
 
-    def _frame(self, out_f: np.ndarray, out_i: np.ndarray) -> pd.DataFrame:
-        if len(out_i) == 0:
-            return empty_frame(BAR_COLUMNS)
+    def _columns(self, out_f: np.ndarray, out_i: np.ndarray) -> dict[str, np.ndarray]:
         first, last = out_i[:, K.OUT_FIRST_T], out_i[:, K.OUT_LAST_T]
         label = (
             _time_starts(out_i[:, K.OUT_KEY], self.spec, self.extended_hours)
@@ -146,23 +156,40 @@ class BarBuilder:
         )
         volume = out_i[:, K.OUT_VOLUME]
         dollars = out_f[:, K.OUT_DOLLAR]
-        frame = pd.DataFrame(
-            {
-                "timestamp": _stamps(label),
-                "symbol": self.symbol,
-                "open": out_f[:, K.OUT_OPEN],
-                "high": out_f[:, K.OUT_HIGH],
-                "low": out_f[:, K.OUT_LOW],
-                "close": out_f[:, K.OUT_CLOSE],
-                "volume": volume,
-                "dollar_volume": dollars,
-                "vwap": np.divide(dollars, volume, out=np.full(len(volume), np.nan), where=volume > 0),
-                "trades": out_i[:, K.OUT_TRADES],
-                "first_tick": _stamps(first),
-                "last_tick": _stamps(last),
-            }
-        )
-        return conform(frame, BAR_COLUMNS)
+        return {
+            "timestamp": np.ascontiguousarray(label),
+            "symbol": np.full(len(volume), self.symbol, dtype=object),
+            "open": out_f[:, K.OUT_OPEN],
+            "high": out_f[:, K.OUT_HIGH],
+            "low": out_f[:, K.OUT_LOW],
+            "close": out_f[:, K.OUT_CLOSE],
+            "volume": volume,
+            "dollar_volume": dollars,
+            "vwap": np.divide(dollars, volume, out=np.full(len(volume), np.nan), where=volume > 0),
+            "trades": out_i[:, K.OUT_TRADES],
+            "first_tick": np.ascontiguousarray(first),
+            "last_tick": np.ascontiguousarray(last),
+        }
+
+
+def bar_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Bars held as columns (``BAR_COLUMNS`` names, times as epoch ns) as a ``BAR_COLUMNS`` frame."""
+    data = {name: _stamps(columns[name]) if name in _TIMES else columns[name] for name in BAR_COLUMNS}
+    return conform(pd.DataFrame(data), BAR_COLUMNS)
+
+
+def bar_records(columns: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Bars held as columns as one dict per bar, times as ``pd.Timestamp`` in America/New_York."""
+    values = {
+        name: [pd.Timestamp(ns, tz=TZINFO) for ns in columns[name].tolist()]
+        if name in _TIMES
+        else columns[name].tolist()
+        for name in BAR_COLUMNS
+    }
+    return [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
+
+
+_TIMES = frozenset(name for name, dtype in BAR_COLUMNS.items() if dtype == TIMESTAMP)
 
 
 def build_bars(ticks: pd.DataFrame, spec: str | BarSpec, extended_hours: bool = False) -> pd.DataFrame:
@@ -207,7 +234,19 @@ def _locate(times: np.ndarray, spec: BarSpec, extended_hours: bool) -> tuple[np.
 
 def _days_around(times: np.ndarray) -> tuple[dt.date, ...]:
     """The sessions from the day before the first tick's to the last tick's (ET dates)."""
-    first, last = (pd.Timestamp(int(t), tz="UTC").tz_convert(TZ).date() for t in (times.min(), times.max()))
+    return _sessions_around(
+        _et_date(int(times.min()) // NS_PER_HOUR), _et_date(int(times.max()) // NS_PER_HOUR)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _et_date(utc_hour: int) -> dt.date:
+    """The New York date during one UTC hour (New York's offset is whole hours)."""
+    return pd.Timestamp(utc_hour * NS_PER_HOUR, tz="UTC").tz_convert(TZ).date()
+
+
+@functools.lru_cache(maxsize=1024)
+def _sessions_around(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
     return tuple(calendar.sessions(first - dt.timedelta(days=1), last))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from oss20.bar_engine.builders import BarBuilder
 from oss20.bar_engine.spec import BarSpec
@@ -26,10 +25,11 @@ class LiveBars:
 
     def feed(
         self, symbol: str, times: np.ndarray, prices: np.ndarray, sizes: np.ndarray, qualified: np.ndarray
-    ) -> Iterator[tuple[BarSpec, pd.DataFrame]]:
+    ) -> Iterator[tuple[BarSpec, dict[str, np.ndarray]]]:
         """Feed one symbol's trades as columns (epoch ns, price, size, qualifies for last), in time order.
 
-        Yields (spec, bars) for every spec whose bars these trades completed.
+        Yields (spec, bars) for every spec whose bars these trades completed, the bars as
+        ``builders.bar_frame`` columns (times as epoch ns).
         """
         if not self.specs or len(times) == 0:
             return
@@ -43,6 +43,6 @@ class LiveBars:
             builder = self._builders.get((symbol, spec))
             if builder is None:
                 builder = self._builders[(symbol, spec)] = BarBuilder(symbol, spec, self.extended_hours)
-            bars = builder.update_arrays(times, prices, sizes, qualified)
-            if len(bars):
+            bars = builder.completed(times, prices, sizes, qualified)
+            if bars is not None:
                 yield spec, bars

@@ -25,7 +25,7 @@ import pandas as pd
 from oss20 import calendar
 from oss20.config import Settings
 from oss20.iqfeed import protocol
-from oss20.schema import TICK_COLUMNS, TZ, empty_frame
+from oss20.schema import TICK_COLUMNS, TZ, empty_frame, last_per_symbol
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class Level1Stream:
         self.errors: deque[str] = deque(maxlen=1000)
         self.malformed: deque[protocol.Malformed] = deque(maxlen=keep_malformed)
         self.outages: list[Outage] = []
-        self.last_trade: dict[str, pd.Timestamp] = {}
+        self._last_trade_ns: dict[str, int] = {}
         self.stats = StreamStats()
         self._parser = protocol.Level1Parser(protocol.DEFAULT_UPDATE_FIELDS)
         self._reader: asyncio.StreamReader | None = None
@@ -202,6 +202,11 @@ class Level1Stream:
             self._writer.close()
             self._writer = None
 
+    @property
+    def last_trade(self) -> dict[str, pd.Timestamp]:
+        """Each symbol's latest trade time seen on the stream."""
+        return {s: pd.Timestamp(ns, tz="UTC").tz_convert(TZ) for s, ns in self._last_trade_ns.items()}
+
     async def batches(self) -> AsyncIterator[protocol.Level1Batch]:
         """Parsed batches of updates as they arrive, across reconnects, until ``close()``."""
         while not self._closed:
@@ -225,17 +230,14 @@ class Level1Stream:
             yield batch
 
     def _account(self, batch: protocol.Level1Batch) -> None:
-        self.stats.lines += (
-            len(batch.updates) + len(batch.summaries) + len(batch.messages) + len(batch.malformed)
-        )
-        self.stats.updates += len(batch.updates)
+        self.stats.lines += batch.n_updates + batch.n_summaries + len(batch.messages) + len(batch.malformed)
+        self.stats.updates += batch.n_updates
         self.stats.malformed += len(batch.malformed)
         self.malformed.extend(batch.malformed)
-        trades = batch.trades()
+        trades = batch.trade_arrays
         self.stats.trades += len(trades)
         if len(trades):
-            last = trades.groupby("symbol", sort=False)["timestamp"].max()
-            self.last_trade.update({str(symbol): stamp for symbol, stamp in last.items()})
+            self._last_trade_ns.update(last_per_symbol(trades["symbol"], trades["timestamp"]))
         for message in batch.messages:
             kind = message[0]
             if kind == "n" and len(message) > 1:
@@ -254,7 +256,7 @@ class Level1Stream:
             self.endpoint.host,
             self.endpoint.level1_port,
         )
-        self.outages.append(Outage(pd.Timestamp.now(tz=TZ), last_trade=dict(self.last_trade), reason=reason))
+        self.outages.append(Outage(pd.Timestamp.now(tz=TZ), last_trade=self.last_trade, reason=reason))
         if self._writer is not None:
             self._writer.close()
         self._reader = self._writer = None

@@ -22,7 +22,16 @@ from arcticdb.config import set_config_int
 from arcticdb.version_store.library import Library, ReadRequest
 
 from oss20 import calendar
-from oss20.schema import TICK_COLUMNS, TIMESTAMP, TZ, conform, empty_frame, symbol_days, tick_identity
+from oss20.schema import (
+    REJECTED_COLUMNS,
+    TICK_COLUMNS,
+    TIMESTAMP,
+    TZ,
+    conform,
+    empty_frame,
+    symbol_days,
+    tick_identity,
+)
 from oss20.storage import keys
 from oss20.symbols import validate_symbol
 
@@ -238,7 +247,7 @@ class TickStore:
     def quarantined(self, symbol: str, day: dt.date | str) -> pd.DataFrame:
         key = keys.key(keys.QUARANTINE, symbol, day, asset_class=self.asset_class)
         if not self.quarantine.has_symbol(key):
-            return empty_frame({**TICK_COLUMNS, "reason": object})
+            return empty_frame(REJECTED_COLUMNS)
         kept = _local(self.quarantine.read(key).data, "timestamp")
         kept.insert(1, "symbol", validate_symbol(symbol))
         return kept

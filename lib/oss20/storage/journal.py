@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.ipc
 
 from oss20 import schema
+from oss20.tick_arrays import TickArrays
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ HEADER_SIZE = _HEAD.size + _CRC.size
 _SCAN_CHUNK = 1 << 20
 _NAT = np.iinfo(np.int64).min
 _sync = getattr(os, "fdatasync", os.fsync)
+_EPOCH = dt.date(1970, 1, 1)
 
 
 class JournalError(Exception):
@@ -176,21 +178,21 @@ class Journal:
         """Every entry with seq <= this is stored; ``pending()`` yields the rest."""
         return self._checkpointed
 
-    def append(self, ticks: pd.DataFrame) -> int:
+    def append(self, ticks: pd.DataFrame | TickArrays) -> int:
         """Write ``ticks`` durably (one entry per ET date) and return the last seq assigned.
 
-        Ticks are conformed to ``schema.TICK_COLUMNS`` (KeyError names missing columns); an empty
-        frame adds nothing and returns ``last_seq``. When this returns, the ticks survive a crash.
+        A frame is conformed to ``schema.TICK_COLUMNS`` (KeyError names missing columns); empty
+        ticks add nothing and return ``last_seq``. When this returns, the ticks survive a crash.
         """
         return self.append_many([ticks])
 
-    def append_many(self, frames: Sequence[pd.DataFrame]) -> int:
-        """Group commit: ``append(pd.concat(frames))`` without the concat; one write+fsync per day file."""
+    def append_many(self, parts: Sequence[pd.DataFrame | TickArrays]) -> int:
+        """Group commit: ``append`` of every part, with one write+fsync per day file."""
         with self._mutex:
             self._check_writable()
             by_day: dict[dt.date, list[pa.RecordBatch]] = {}
-            for frame in frames:
-                ticks = _conform(frame)
+            for part in parts:
+                ticks = _arrays(part)
                 if len(ticks) == 0:
                     continue
                 batch = _to_batch(ticks)
@@ -418,7 +420,7 @@ def _check_unique(locs: list[_Loc], files: dict[dt.date, _DayFile]) -> None:
 
 
 def _conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` if it already has the tick columns and dtypes (the hot path), else ``schema.conform``."""
+    """``frame`` if it already has the tick columns and dtypes, else ``schema.conform``."""
     if list(frame.columns) == _NAMES and all(a == b for a, b in zip(frame.dtypes, _DTYPES, strict=True)):
         return frame
     try:
@@ -428,36 +430,39 @@ def _conform(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"ticks do not conform to schema.TICK_COLUMNS ({exc}); got dtypes {got}") from exc
 
 
-def _to_batch(ticks: pd.DataFrame) -> pa.RecordBatch:
-    """Conformed ticks as one Arrow record batch, column by column without pandas metadata."""
+def _arrays(ticks: pd.DataFrame | TickArrays) -> TickArrays:
+    return ticks if isinstance(ticks, TickArrays) else TickArrays.from_frame(_conform(ticks))
+
+
+def _to_batch(ticks: TickArrays) -> pa.RecordBatch:
+    """Ticks as one Arrow record batch, column by column without pandas metadata."""
     arrays = []
     for field in _SCHEMA:
         column = ticks[field.name]
         if pa.types.is_timestamp(field.type):
-            arrays.append(pa.array(column.array.asi8).view(field.type))
+            arrays.append(pa.array(column).view(field.type))
         elif pa.types.is_string(field.type):
             try:
-                arrays.append(pa.array(column.to_numpy(), type=field.type, from_pandas=True))
+                arrays.append(pa.array(column, type=field.type, from_pandas=True))
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                 raise ValueError(f"column {field.name!r} must hold str values: {exc}") from None
         else:
-            arrays.append(pa.array(column.to_numpy(), type=field.type))
+            arrays.append(pa.array(column, type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=_SCHEMA)
 
 
-def _days(ticks: pd.DataFrame) -> list[tuple[dt.date, np.ndarray | None]]:
+def _days(ticks: TickArrays) -> list[tuple[dt.date, np.ndarray | None]]:
     """The ET dates the ticks fall on, each with a row mask (None when all rows share one date)."""
-    ns = ticks["timestamp"].array.asi8
-    lo, hi = int(ns.min()), int(ns.max())
-    if lo == _NAT:
+    ns = ticks["timestamp"]
+    if int(ns.min()) == _NAT:
         raise ValueError(
             f"{int((ns == _NAT).sum())} ticks have no timestamp (NaT); every tick needs its time"
         )
-    first = pd.Timestamp(lo, tz=schema.TZ).date()
-    if first == pd.Timestamp(hi, tz=schema.TZ).date():
-        return [(first, None)]
-    local = ticks["timestamp"].dt.tz_localize(None).to_numpy().astype("datetime64[D]")
-    return [(day.item(), local == day) for day in np.unique(local)]
+    days = ticks.wall_ns() // schema.NS_PER_DAY
+    first, last = int(days.min()), int(days.max())
+    if first == last:
+        return [(_EPOCH + dt.timedelta(days=first), None)]
+    return [(_EPOCH + dt.timedelta(days=int(day)), days == day) for day in np.unique(days)]
 
 
 def _serialize(batches: list[pa.RecordBatch]) -> pa.Buffer:

@@ -15,16 +15,8 @@ import numpy as np
 import pandas as pd
 
 from oss20.calendar import AFTER_HOURS_CLOSE, PRE_MARKET_OPEN
-from oss20.schema import (
-    NS_PER_DAY,
-    TICK_COLUMNS,
-    TIMESTAMP,
-    conform,
-    empty_frame,
-    group_rows,
-    tick_identity,
-    wall_ns,
-)
+from oss20.schema import NS_PER_DAY, REJECTED_COLUMNS, TIMESTAMP, empty_frame, group_rows, identity
+from oss20.tick_arrays import TickArrays
 
 MAX_PRICE = 1_000_000.0
 MAX_SIZE = 100_000_000
@@ -61,7 +53,7 @@ class Tier1State:
 class Tier1Result:
     """A batch split into ticks to store and ticks to quarantine (with ``reason``), plus warning counts."""
 
-    clean: pd.DataFrame
+    clean: TickArrays
     rejected: pd.DataFrame
     warnings: Counter[str]
 
@@ -70,71 +62,88 @@ class Tier1Result:
         return Counter(self.rejected["reason"].tolist())
 
 
-def check_ticks(ticks: pd.DataFrame, state: Tier1State) -> Tier1Result:
-    """Run the tier-1 rules over ``ticks`` (``schema.TICK_COLUMNS``), updating ``state``."""
-    if "timestamp" in ticks and ticks["timestamp"].dtype != TIMESTAMP:
-        return Tier1Result(empty_frame(TICK_COLUMNS), _rejected(ticks, "timezone"), Counter())
-    try:
-        frame = conform(ticks, TICK_COLUMNS)
-    except (KeyError, ValueError, TypeError) as err:
-        return Tier1Result(empty_frame(TICK_COLUMNS), _rejected(ticks, f"schema: {err}"), Counter())
-    wall = wall_ns(frame["timestamp"])
-    reason = _row_failures(frame, wall)
-    reason = _duplicates(frame, wall // NS_PER_DAY, reason, state)
+def check_ticks(ticks: pd.DataFrame | TickArrays, state: Tier1State) -> Tier1Result:
+    """Run the tier-1 rules over ``ticks`` (a ``TICK_COLUMNS`` frame, or its columns), updating ``state``."""
+    if isinstance(ticks, pd.DataFrame):
+        if "timestamp" in ticks and ticks["timestamp"].dtype != TIMESTAMP:
+            return Tier1Result(TickArrays.new_empty(), _rejected(ticks, "timezone"), Counter())
+        try:
+            arrays = TickArrays.from_frame(ticks)
+        except (KeyError, ValueError, TypeError) as err:
+            return Tier1Result(TickArrays.new_empty(), _rejected(ticks, f"schema: {err}"), Counter())
+        ticks = arrays
+    wall = ticks.wall_ns()
+    reason = _row_failures(ticks, wall)
+    reason = _duplicates(ticks, wall // NS_PER_DAY, reason, state)
     ok = reason == ""
-    clean = frame.loc[ok].reset_index(drop=True)
-    warnings = _warnings(clean, state)
-    rejected = frame.loc[~ok].assign(reason=reason[~ok]).reset_index(drop=True)
-    return Tier1Result(clean, rejected, warnings)
+    if ok.all():
+        return Tier1Result(ticks, empty_frame(REJECTED_COLUMNS), _warnings(ticks, state))
+    clean = ticks.take(ok)
+    rejected = ticks.take(~ok).frame().assign(reason=reason[~ok])
+    return Tier1Result(clean, rejected, _warnings(clean, state))
 
 
-def _row_failures(frame: pd.DataFrame, wall: np.ndarray) -> np.ndarray:
+def _row_failures(ticks: TickArrays, wall: np.ndarray) -> np.ndarray:
     """The first failing rule of each row ('' where none fails), checked in FAIL_RULES order."""
-    price = frame["price"].to_numpy()
-    size = frame["size"].to_numpy()
-    bid, ask = frame["bid"].to_numpy(), frame["ask"].to_numpy()
+    price, size, bid, ask = ticks["price"], ticks["size"], ticks["bid"], ticks["ask"]
     minute = (wall % NS_PER_DAY) // (60 * 10**9)
     checks = {
         "price_range": ~(np.isfinite(price) & (price > 0) & (price < MAX_PRICE)),
         "size_range": ~((size > 0) & (size < MAX_SIZE)),
         "quote_range": ~(np.isfinite(bid) & np.isfinite(ask) & (bid >= 0) & (ask >= 0)),
-        "identity": (frame["tick_id"].to_numpy() < 0) | (frame["market_center"].to_numpy() < 0),
+        "identity": (ticks["tick_id"] < 0) | (ticks["market_center"] < 0),
         "hours": (minute < _minutes(PRE_MARKET_OPEN)) | (minute >= _minutes(AFTER_HOURS_CLOSE)),
     }
-    reason = np.full(len(frame), "", dtype=object)
+    reason = np.full(len(ticks), "", dtype=object)
     for rule, failed in reversed(checks.items()):
-        reason[failed] = rule
+        if failed.any():
+            reason[failed] = rule
     return reason
 
 
-def _duplicates(frame: pd.DataFrame, days: np.ndarray, reason: np.ndarray, state: Tier1State) -> np.ndarray:
+def _duplicates(ticks: TickArrays, days: np.ndarray, reason: np.ndarray, state: Tier1State) -> np.ndarray:
     """Mark ticks whose identity was already seen (earlier in the batch or in an earlier batch)."""
     candidates = np.flatnonzero(reason == "")
     if len(candidates) == 0:
         return reason
-    ids = tick_identity(frame)[candidates]
-    groups = group_rows(frame["symbol"].to_numpy()[candidates], days[candidates])
+    every = len(candidates) == len(reason)
+    ids = identity(ticks["market_center"], ticks["tick_id"])
+    symbols = ticks["symbol"]
+    if not every:
+        ids, symbols, days = ids[candidates], symbols[candidates], days[candidates]
+    groups = group_rows(symbols, days)
     state.move_to(max(day for _, day, _ in groups))
     for symbol, day, index in groups:
         seen = state.seen.setdefault((symbol, day), set())
-        part = ids[index]
-        repeat = pd.Index(part).duplicated(keep="first")
-        repeat |= np.fromiter((i in seen for i in part.tolist()), bool, len(part))
+        part = ids[index].tolist()
+        fresh = set(part)
+        if len(fresh) == len(part) and seen.isdisjoint(fresh):
+            seen |= fresh
+            continue
+        repeat = np.zeros(len(part), bool)
+        for i, tick in enumerate(part):
+            if tick in seen:
+                repeat[i] = True
+            else:
+                seen.add(tick)
         reason[candidates[index[repeat]]] = "duplicate"
-        seen.update(part[~repeat].tolist())
     return reason
 
 
-def _warnings(clean: pd.DataFrame, state: Tier1State) -> Counter[str]:
+def _warnings(clean: TickArrays, state: Tier1State) -> Counter[str]:
     """Count crossed quotes and ticks older than their symbol's latest, and move the latest on."""
     warnings: Counter[str] = Counter()
-    bid, ask = clean["bid"].to_numpy(), clean["ask"].to_numpy()
+    bid, ask = clean["bid"], clean["ask"]
     warnings["crossed_quote"] = int(((bid > ask) & (ask > 0)).sum())
-    stamps = clean["timestamp"].array.asi8
-    codes, names = pd.factorize(clean["symbol"].to_numpy(), sort=False)
+    stamps = clean["timestamp"]
+    codes, names = pd.factorize(clean["symbol"], sort=False)
     for code, name in enumerate(names):
-        symbol, times = str(name), stamps[codes == code]
+        symbol = str(name)
+        times = stamps if len(names) == 1 else stamps[codes == code]
         before = state.last_ns.get(symbol, np.iinfo(np.int64).min)
+        if times[0] >= before and (len(times) == 1 or (np.diff(times) >= 0).all()):
+            state.last_ns[symbol] = int(times[-1])
+            continue
         running = np.maximum.accumulate(np.concatenate(([before], times)))
         warnings["out_of_order"] += int((times < running[:-1]).sum())
         state.last_ns[symbol] = int(running[-1])

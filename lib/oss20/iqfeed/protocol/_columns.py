@@ -53,7 +53,12 @@ def local_ns(values: Any) -> np.ndarray:
 
 
 def localize(local: np.ndarray) -> pd.DatetimeIndex:
-    """New York wall-time ns (K.NAT = missing) -> tz-aware timestamps, vectorised per calendar day.
+    """New York wall-time ns (K.NAT = missing) -> tz-aware timestamps (see ``utc_ns``)."""
+    return pd.DatetimeIndex(utc_ns(local).view("M8[ns]")).tz_localize("UTC").tz_convert(schema.TZ)
+
+
+def utc_ns(local: np.ndarray) -> np.ndarray:
+    """New York wall-time ns (K.NAT = missing) -> epoch ns (UTC), vectorised per calendar day.
 
     Ambiguous wall times (the repeated hour in November) read as daylight time; nonexistent ones
     (the skipped hour in March) shift forward.
@@ -66,8 +71,10 @@ def localize(local: np.ndarray) -> pd.DatetimeIndex:
         days = np.floor_divide(valid, K.DAY_NS)
         dmin, dmax = int(days.min()), int(days.max())
         if dmax - dmin > 5000:
-            return pd.DatetimeIndex(local.view("M8[ns]")).tz_localize(
-                schema.TZ, ambiguous=np.ones(local.size, bool), nonexistent="shift_forward"
+            return (
+                pd.DatetimeIndex(local.view("M8[ns]"))
+                .tz_localize(schema.TZ, ambiguous=np.ones(local.size, bool), nonexistent="shift_forward")
+                .asi8
             )
         off0, changing = _day_offsets(dmin, dmax)
         shifted = valid - off0[days - dmin]
@@ -84,7 +91,7 @@ def localize(local: np.ndarray) -> pd.DatetimeIndex:
                 schema.TZ, ambiguous=np.ones(sub.size, bool), nonexistent="shift_forward"
             )
             utc[on_change] = fixed.asi8
-    return pd.DatetimeIndex(utc.view("M8[ns]")).tz_localize("UTC").tz_convert(schema.TZ)
+    return utc
 
 
 def materialize(data: bytes, buf: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,11 +18,12 @@ import pandas as pd
 
 from oss20 import schema
 from oss20.iqfeed.protocol import _kernels as K
-from oss20.iqfeed.protocol._columns import empty, int_range_bad, localize, materialize
+from oss20.iqfeed.protocol._columns import empty, int_range_bad, materialize, utc_ns
 from oss20.iqfeed.protocol._layout import Layout
 from oss20.iqfeed.protocol._render import render
 from oss20.iqfeed.protocol.errors import Malformed
 from oss20.iqfeed.protocol.fields import DEFAULT_UPDATE_FIELDS, MAX_LINE, TIME_SOURCES
+from oss20.tick_arrays import TickArrays
 
 _MESSAGE_TYPES = frozenset("STnEFNR")
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
@@ -30,23 +31,61 @@ _BASIS = np.array(["", "C", "E", "O"], dtype=object)
 _STOP = np.frombuffer(b"S,CURRENT UPDATE FIELDNAMES", np.uint8)
 
 
-@dataclass
 class Level1Batch:
-    """What one ``Level1Parser.feed`` produced, each part in stream order."""
+    """What one ``Level1Parser.feed`` produced, each part in stream order.
 
-    updates: pd.DataFrame
-    summaries: pd.DataFrame
-    messages: list[tuple[str, ...]]
-    malformed: list[Malformed]
-    _trades: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    Updates (Q) and summaries (P) are held as ``schema.LEVEL1_COLUMNS`` arrays with timestamps as
+    epoch ns (UTC); their DataFrames are built on first use, so a reader that only needs the
+    trades' columns (the collector) never pays for a frame.
+    """
+
+    def __init__(
+        self,
+        update_columns: dict[str, np.ndarray],
+        summary_columns: dict[str, np.ndarray],
+        messages: list[tuple[str, ...]],
+        malformed: list[Malformed],
+    ) -> None:
+        self.update_columns = update_columns
+        self.summary_columns = summary_columns
+        self.messages = messages
+        self.malformed = malformed
+
+    @property
+    def n_updates(self) -> int:
+        return len(self.update_columns["timestamp"])
+
+    @property
+    def n_summaries(self) -> int:
+        return len(self.summary_columns["timestamp"])
+
+    @functools.cached_property
+    def updates(self) -> pd.DataFrame:
+        return _level1_frame(self.update_columns)
+
+    @functools.cached_property
+    def summaries(self) -> pd.DataFrame:
+        return _level1_frame(self.summary_columns)
+
+    @functools.cached_property
+    def trade_arrays(self) -> TickArrays:
+        """Updates that report a trade (contents hold C, E or O), as ``TickArrays``."""
+        cols = self.update_columns
+        mask = cols["basis"] != ""
+        every = bool(mask.all())
+        return TickArrays({name: cols[name] if every else cols[name][mask] for name in schema.TICK_COLUMNS})
 
     def trades(self) -> pd.DataFrame:
-        """Updates that report a trade (contents hold C, E or O), as ``schema.TICK_COLUMNS``; built once."""
-        if self._trades is None:
-            mask = self.updates["basis"].to_numpy() != ""
-            rows = self.updates.loc[mask] if not mask.all() else self.updates
-            self._trades = schema.conform(rows.reset_index(drop=True), schema.TICK_COLUMNS)
-        return self._trades
+        """The trade updates as a ``schema.TICK_COLUMNS`` frame."""
+        return self.trade_arrays.frame()
+
+
+def _level1_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    if len(columns["timestamp"]) == 0:
+        return empty(schema.LEVEL1_COLUMNS)
+    stamps = pd.DatetimeIndex(columns["timestamp"].view("M8[ns]")).tz_localize("UTC").tz_convert(schema.TZ)
+    data = {name: stamps if name == "timestamp" else columns[name] for name in schema.LEVEL1_COLUMNS}
+    return pd.DataFrame(data, copy=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,19 +355,19 @@ class Level1Parser:
                     bad.append((int(row_start[r]), Malformed(line, f"{name} {iout[slot, r]} out of range")))
                 keep = ~out_of_range if keep is None else keep & ~out_of_range
         bad.sort(key=lambda item: item[0])
-        frame = self._frame(data, buf, nrow, fout, iout, sst, sln, row_ts, row_basis)
+        columns = self._columns(data, buf, nrow, fout, iout, sst, sln, row_ts, row_basis)
         kinds = row_kind[:nrow]
         if keep is not None:
-            frame = frame.loc[keep].reset_index(drop=True)
+            columns = {name: values[keep] for name, values in columns.items()}
             kinds = kinds[keep]
         is_q = kinds == ord("Q")
         if is_q.all():
-            updates, summaries = frame, empty(schema.LEVEL1_COLUMNS)
+            updates, summaries = columns, _EMPTY_COLUMNS
         elif not is_q.any():
-            updates, summaries = empty(schema.LEVEL1_COLUMNS), frame
+            updates, summaries = _EMPTY_COLUMNS, columns
         else:
-            updates = frame.loc[is_q].reset_index(drop=True)
-            summaries = frame.loc[~is_q].reset_index(drop=True)
+            updates = {name: values[is_q] for name, values in columns.items()}
+            summaries = {name: values[~is_q] for name, values in columns.items()}
         return Level1Batch(updates, summaries, messages, [m for _, m in bad])
 
     @staticmethod
@@ -347,10 +386,10 @@ class Level1Parser:
         messages.append(tuple(fields))
 
     @staticmethod
-    def _frame(data, buf, n, fout, iout, sst, sln, row_ts, row_basis) -> pd.DataFrame:
+    def _columns(data, buf, n, fout, iout, sst, sln, row_ts, row_basis) -> dict[str, np.ndarray]:
         if n == 0:
-            return empty(schema.LEVEL1_COLUMNS)
-        cols: dict[str, Any] = {}
+            return _EMPTY_COLUMNS
+        cols: dict[str, np.ndarray] = {}
         for i, name in enumerate(_L1_FLOATS):
             cols[name] = fout[i, :n]
         for i, name in enumerate(_L1_INTS):
@@ -358,5 +397,11 @@ class Level1Parser:
         for i, name in enumerate(_L1_STRS):
             cols[name] = materialize(data, buf, sst[i, :n], sln[i, :n])
         cols["basis"] = _BASIS[row_basis[:n]]
-        cols["timestamp"] = localize(row_ts[:n])
-        return pd.DataFrame({name: cols[name] for name in schema.LEVEL1_COLUMNS}, copy=False)
+        cols["timestamp"] = utc_ns(row_ts[:n])
+        return {name: cols[name] for name in schema.LEVEL1_COLUMNS}
+
+
+_EMPTY_COLUMNS: dict[str, np.ndarray] = {
+    name: np.empty(0, np.int64 if name == "timestamp" else dtype)
+    for name, dtype in schema.LEVEL1_COLUMNS.items()
+}
