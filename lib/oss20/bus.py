@@ -59,6 +59,7 @@ class TickEvent:
     kind: ClassVar[str] = "tick"
     symbol: str
     ticks: dict[str, list[Any]]
+    received_ns: int = field(default=0, kw_only=True)  # when the collector read them (epoch ns), 0 unknown
     sent_ns: int = field(default=0, kw_only=True)
 
     @classmethod

@@ -39,7 +39,7 @@ class CollectorMetrics:
         self.history_fills = Counter("oss20_history_fills", "History requests for missed ticks.", registry=r)
         self.batch_latency = Histogram(
             "oss20_batch_latency_seconds",
-            "From a feed batch's arrival to its ticks journaled and published.",
+            "From a feed batch read off the socket (parse included) to its ticks journaled and published.",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )

@@ -29,7 +29,7 @@ class TickArrays:
     (3, 'float64')
     """
 
-    __slots__ = ("columns",)
+    __slots__ = ("_groups", "columns")
 
     def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
         lengths = {len(values) for values in columns.values()}
@@ -42,6 +42,7 @@ class TickArrays:
         if wrong:
             raise TypeError(f"TickArrays columns have the wrong dtypes {wrong}; expected {_DTYPES}")
         self.columns = {name: columns[name] for name in _NAMES}
+        self._groups: list[tuple[str, dt.date, np.ndarray]] | None = None
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> TickArrays:
@@ -86,5 +87,7 @@ class TickArrays:
         return wall_from_utc(self.columns["timestamp"])
 
     def by_symbol_day(self) -> list[tuple[str, dt.date, np.ndarray]]:
-        """(symbol, trading day, row indices) per symbol-day, in order of first appearance."""
-        return group_rows(self.columns["symbol"], self.wall_ns() // NS_PER_DAY)
+        """(symbol, trading day, row indices) per symbol-day, in order of first appearance (kept)."""
+        if self._groups is None:
+            self._groups = group_rows(self.columns["symbol"], self.wall_ns() // NS_PER_DAY)
+        return self._groups

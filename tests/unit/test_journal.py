@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -316,3 +317,44 @@ def test_failed_write_is_undone_and_stops_the_journal(
             journal.append(ticks(10, first_id=11))
     with Journal(tmp_path) as journal:
         assert journal.append(ticks(10, first_id=11)) == 2
+
+
+def test_group_commit_returns_before_the_fsync_and_syncs_on_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import oss20.storage.journal as journal_module
+
+    disk = threading.Event()  # the disk answers fsyncs only once set
+    real_sync = journal_module._sync
+
+    def slow_sync(fd: int) -> None:
+        assert disk.wait(10), "fsync never released"
+        real_sync(fd)
+
+    monkeypatch.setattr(journal_module, "_sync", slow_sync)
+    with Journal(tmp_path, group_commit=True) as journal:
+        seqs = [journal.append(ticks(50, first_id=1 + 50 * i)) for i in range(40)]
+        assert seqs == list(range(1, 41))
+        assert journal.synced_seq == 0 and not journal.wait_synced(1, timeout=0.05)
+        disk.set()
+        assert journal.wait_synced(40, timeout=10) and journal.synced_seq == 40
+        journal.append(ticks(5, first_id=5_000))
+    assert journal.synced_seq == 41  # close waited for the last fsync
+    with Journal(tmp_path) as reopened:
+        assert [n for _, _, n in entries(reopened)] == [50] * 40 + [5]
+
+
+def test_a_failed_background_fsync_stops_the_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import oss20.storage.journal as journal_module
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(journal_module, "_sync", failing)
+    with Journal(tmp_path, group_commit=True) as journal:
+        seq = journal.append(ticks(10))
+        with pytest.raises(JournalError, match="Input/output error"):
+            journal.wait_synced(seq, timeout=10)
+        with pytest.raises(JournalError, match="reopen it to recover"):
+            journal.append(ticks(10, first_id=11))
+        assert journal.synced_seq == 0

@@ -107,6 +107,7 @@ class Outage:
 class StreamStats:
     lines: int = 0
     updates: int = 0
+    summaries: int = 0
     trades: int = 0
     malformed: int = 0
     reconnects: int = 0
@@ -225,13 +226,16 @@ class Level1Stream:
                 if not self._closed:
                     self._lost("disconnected")
                 continue
+            received = time.time_ns()
             batch = self._parser.feed(chunk)
+            batch.received_ns = received
             self._account(batch)
             yield batch
 
     def _account(self, batch: protocol.Level1Batch) -> None:
         self.stats.lines += batch.n_updates + batch.n_summaries + len(batch.messages) + len(batch.malformed)
         self.stats.updates += batch.n_updates
+        self.stats.summaries += batch.n_summaries
         self.stats.malformed += len(batch.malformed)
         self.malformed.extend(batch.malformed)
         trades = batch.trade_arrays

@@ -77,7 +77,7 @@ def check_ticks(ticks: pd.DataFrame | TickArrays, state: Tier1State) -> Tier1Res
     reason = _duplicates(ticks, wall // NS_PER_DAY, reason, state)
     ok = reason == ""
     if ok.all():
-        return Tier1Result(ticks, empty_frame(REJECTED_COLUMNS), _warnings(ticks, state))
+        return Tier1Result(ticks, _NO_REJECTS, _warnings(ticks, state))
     clean = ticks.take(ok)
     rejected = ticks.take(~ok).frame().assign(reason=reason[~ok])
     return Tier1Result(clean, rejected, _warnings(clean, state))
@@ -106,12 +106,12 @@ def _duplicates(ticks: TickArrays, days: np.ndarray, reason: np.ndarray, state: 
     candidates = np.flatnonzero(reason == "")
     if len(candidates) == 0:
         return reason
-    every = len(candidates) == len(reason)
     ids = identity(ticks["market_center"], ticks["tick_id"])
-    symbols = ticks["symbol"]
-    if not every:
-        ids, symbols, days = ids[candidates], symbols[candidates], days[candidates]
-    groups = group_rows(symbols, days)
+    if len(candidates) == len(reason):
+        groups = ticks.by_symbol_day()
+    else:
+        ids = ids[candidates]
+        groups = group_rows(ticks["symbol"][candidates], days[candidates])
     state.move_to(max(day for _, day, _ in groups))
     for symbol, day, index in groups:
         seen = state.seen.setdefault((symbol, day), set())
@@ -136,18 +136,25 @@ def _warnings(clean: TickArrays, state: Tier1State) -> Counter[str]:
     bid, ask = clean["bid"], clean["ask"]
     warnings["crossed_quote"] = int(((bid > ask) & (ask > 0)).sum())
     stamps = clean["timestamp"]
-    codes, names = pd.factorize(clean["symbol"], sort=False)
-    for code, name in enumerate(names):
-        symbol = str(name)
-        times = stamps if len(names) == 1 else stamps[codes == code]
-        before = state.last_ns.get(symbol, np.iinfo(np.int64).min)
-        if times[0] >= before and (len(times) == 1 or (np.diff(times) >= 0).all()):
+    groups = clean.by_symbol_day()
+    if len(groups) == 1:
+        parts = [(groups[0][0], stamps)]
+    else:
+        parts = [(symbol, stamps[rows]) for symbol, _, rows in groups]
+    for symbol, times in parts:
+        before = state.last_ns.get(symbol, _EARLIEST)
+        if times[0] >= before and (len(times) == 1 or bool((times[1:] >= times[:-1]).all())):
             state.last_ns[symbol] = int(times[-1])
             continue
         running = np.maximum.accumulate(np.concatenate(([before], times)))
         warnings["out_of_order"] += int((times < running[:-1]).sum())
         state.last_ns[symbol] = int(running[-1])
     return +warnings
+
+
+_EARLIEST = int(np.iinfo(np.int64).min)
+_NO_REJECTS = empty_frame(REJECTED_COLUMNS)
+"""The rejects of a clean batch, shared (read it, never change it)."""
 
 
 def _rejected(ticks: pd.DataFrame, reason: str) -> pd.DataFrame:

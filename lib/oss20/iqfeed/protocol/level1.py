@@ -50,6 +50,7 @@ class Level1Batch:
         self.summary_columns = summary_columns
         self.messages = messages
         self.malformed = malformed
+        self.received_ns = 0  # when the bytes were read (epoch ns), set by the reader that has a clock
 
     @property
     def n_updates(self) -> int:
