@@ -572,7 +572,7 @@ def readme_table(results: dict) -> list[str]:
     lines += [
         "",
         f"Latency, paced session from 12:00 aiming at {results['rate']:,.0f} trades/s: per batch, from "
-        "its socket read (parse, tier 1, fsync'd journal included) to its last `TickEvent` published, "
+        "its socket read (parse, tier 1, journal write included) to its last `TickEvent` published, "
         f"seen by a bus subscriber; target p99 < {LATENCY_TARGET_MS:.0f} ms:",
         "",
         "| watch | trades/s reached | trades/batch | batches | p50 ms | p90 ms | p99 ms | max ms | "
