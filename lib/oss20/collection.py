@@ -276,7 +276,7 @@ class Collector:
             self._ingest(batch)
 
     def _ingest(self, batch: Level1Batch) -> None:
-        arrived = time.perf_counter()
+        received_ns = batch.received_ns or time.time_ns()
         if batch.malformed:
             now = pd.Timestamp.now(tz=TZ)
             rows = [
@@ -294,12 +294,8 @@ class Collector:
         if len(trades):
             self.metrics.received.labels(source="live").inc(len(trades))
             self.counts.received += len(trades)
-            rejected = self._accept(trades, self._tier1, received_ns=batch.received_ns, live=True)
-            self.metrics.batch_latency.observe(
-                (time.time_ns() - batch.received_ns) / 1e9
-                if batch.received_ns
-                else time.perf_counter() - arrived
-            )
+            rejected = self._accept(trades, self._tier1, received_ns=received_ns, live=True)
+            self.metrics.batch_latency.observe((time.time_ns() - received_ns) / 1e9)
             self._refetch(rejected)
         if batch.n_updates:
             for symbol, row in last_rows(batch.update_columns["symbol"]).items():
@@ -336,10 +332,10 @@ class Collector:
         self._pending.seq = self.journal.append(clean)
         self._pending.ticks.append(clean)
         groups = clean.by_symbol_day()
-        order = groups[0][2] if len(groups) == 1 else np.concatenate([rows for _, _, rows in groups])
-        grouped = {
-            name: values if len(groups) == 1 else values[order] for name, values in clean.columns.items()
-        }
+        grouped = clean.columns  # one symbol-day (the usual case): no copy
+        if len(groups) > 1:
+            order = np.concatenate([rows for _, _, rows in groups])
+            grouped = {name: values[order] for name, values in grouped.items()}
         lists = {name: values.tolist() for name, values in grouped.items()}
         stamps = grouped["timestamp"]
         qualified = (grouped["basis"] == "C") | (grouped["basis"] == "E")

@@ -116,6 +116,11 @@ NAT = np.iinfo(np.int64).min
 """NaT as int64 nanoseconds."""
 
 
+def timestamps(ns: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch nanoseconds (UTC) as America/New_York timestamps."""
+    return pd.DatetimeIndex(ns.astype(np.int64, copy=False).view("M8[ns]")).tz_localize("UTC").tz_convert(TZ)
+
+
 def wall_ns(stamps: pd.Series) -> np.ndarray:
     """America/New_York wall-clock time as int64 ns (so // NS_PER_DAY is the local day number)."""
     utc = stamps.array.asi8 if isinstance(stamps.dtype, pd.DatetimeTZDtype) else stamps.to_numpy(np.int64)
@@ -191,14 +196,6 @@ def symbol_days(frame: pd.DataFrame) -> Iterator[tuple[str, dt.date, pd.DataFram
         return
     for symbol, day, rows in groups:
         yield symbol, day, frame.iloc[rows]
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows as dicts, like ``to_dict("records")`` (timestamps as ``pd.Timestamp``), ten times faster."""
-    names = [str(name) for name in frame.columns]
-    return [
-        dict(zip(names, row, strict=True)) for row in zip(*(frame[n].tolist() for n in names), strict=True)
-    ]
 
 
 def empty_frame(columns: Columns) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from oss20.schema import NS_PER_DAY, TICK_COLUMNS, TZ, conform, group_rows, wall_from_utc
+from oss20.schema import NS_PER_DAY, TICK_COLUMNS, conform, group_rows, timestamps, wall_from_utc
 
 _NAMES = tuple(TICK_COLUMNS)
 _DTYPES = {name: np.dtype(np.int64 if name == "timestamp" else dtype) for name, dtype in TICK_COLUMNS.items()}
@@ -78,7 +78,7 @@ class TickArrays:
 
     def frame(self) -> pd.DataFrame:
         """A tick frame (``TICK_COLUMNS``, timestamps in America/New_York)."""
-        stamps = pd.DatetimeIndex(self.columns["timestamp"].view("M8[ns]")).tz_localize("UTC").tz_convert(TZ)
+        stamps = timestamps(self.columns["timestamp"])
         data = {name: stamps if name == "timestamp" else values for name, values in self.columns.items()}
         return pd.DataFrame(data, copy=False)
 

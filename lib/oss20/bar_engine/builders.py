@@ -22,7 +22,7 @@ import pandas as pd
 from oss20 import calendar
 from oss20.bar_engine import kernels as K
 from oss20.bar_engine.spec import MEASURES, BarSpec
-from oss20.schema import BAR_COLUMNS, NS_PER_HOUR, TIMESTAMP, TZ, TZINFO, conform, empty_frame
+from oss20.schema import BAR_COLUMNS, NS_PER_HOUR, TIMESTAMP, TZ, TZINFO, conform, empty_frame, timestamps
 
 SLOT_BITS = 32
 PARTS = 4  # pre-market, regular, after hours, closed
@@ -174,7 +174,7 @@ class BarBuilder:
 
 def bar_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """Bars held as columns (``BAR_COLUMNS`` names, times as epoch ns) as a ``BAR_COLUMNS`` frame."""
-    data = {name: _stamps(columns[name]) if name in _TIMES else columns[name] for name in BAR_COLUMNS}
+    data = {name: timestamps(columns[name]) if name in _TIMES else columns[name] for name in BAR_COLUMNS}
     return conform(pd.DataFrame(data), BAR_COLUMNS)
 
 
@@ -301,7 +301,3 @@ def _nanoseconds(stamps: pd.Series) -> np.ndarray:
     if getattr(values, "unit", "ns") != "ns":
         values = values.as_unit("ns")
     return values.asi8
-
-
-def _stamps(ns: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(TZ)

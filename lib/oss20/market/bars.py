@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from oss20.market._kernels import B_C, B_E
-from oss20.market.day import Day, Summary, timestamps
-from oss20.schema import TZ
+from oss20.market.day import Day, Summary
+from oss20.schema import TZ, timestamps
 
 
 def interval_bars(d: Day, day: dt.date, interval: int, kind: str) -> pd.DataFrame:

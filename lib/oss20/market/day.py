@@ -34,7 +34,7 @@ from oss20.market._kernels import (
 from oss20.market.intraday import intensity, venue_tables
 from oss20.market.path import DailyPath
 from oss20.market.universe import Instrument, symbol_key
-from oss20.schema import TZ
+from oss20.schema import timestamps
 
 Summary = tuple[float, float, float, float, int]
 """A day's (open, high, low, close, volume) over its basis-C prints: its daily bar."""
@@ -229,8 +229,3 @@ _CODED = {
     "conditions": ("cond", CONDITIONS),
     "contents": ("contents", CONTENTS),
 }
-
-
-def timestamps(t_ns: I64) -> pd.DatetimeIndex:
-    """UTC epoch nanoseconds as America/New_York timestamps."""
-    return pd.DatetimeIndex(t_ns.view("M8[ns]")).tz_localize("UTC").tz_convert(TZ)

@@ -54,7 +54,7 @@ def local_ns(values: Any) -> np.ndarray:
 
 def localize(local: np.ndarray) -> pd.DatetimeIndex:
     """New York wall-time ns (K.NAT = missing) -> tz-aware timestamps (see ``utc_ns``)."""
-    return pd.DatetimeIndex(utc_ns(local).view("M8[ns]")).tz_localize("UTC").tz_convert(schema.TZ)
+    return schema.timestamps(utc_ns(local))
 
 
 def utc_ns(local: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ class Level1Batch:
 def _level1_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     if len(columns["timestamp"]) == 0:
         return empty(schema.LEVEL1_COLUMNS)
-    stamps = pd.DatetimeIndex(columns["timestamp"].view("M8[ns]")).tz_localize("UTC").tz_convert(schema.TZ)
+    stamps = schema.timestamps(columns["timestamp"])
     data = {name: stamps if name == "timestamp" else columns[name] for name in schema.LEVEL1_COLUMNS}
     return pd.DataFrame(data, copy=False)
 
