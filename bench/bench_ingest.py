@@ -169,7 +169,7 @@ class CpuMeter:
         for pid in (os.getpid(), *self.pids):
             with contextlib.suppress(OSError):
                 stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                own += (int(stat[11]) + int(stat[12])) / self._tick
+                own += sum(int(v) for v in stat[11:15]) / self._tick  # with reaped children (the writer)
         return time.monotonic(), busy, own, steal / self._tick
 
     def __enter__(self) -> CpuMeter:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from oss20 import calendar
-from oss20.bar_engine.builders import bar_frame, bar_records
+from oss20.bar_engine.builders import bar_records
 from oss20.bar_engine.live import LiveBars
 from oss20.bar_engine.spec import BarSpec
 from oss20.bus import BarEvent, Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
@@ -44,6 +44,7 @@ from oss20.storage.bar_store import BarStore
 from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import Catalog, CatalogUnavailable, open_catalog
 from oss20.storage.journal import Journal
+from oss20.storage.writer import Flush, StoreWriter
 from oss20.symbols import validate_symbol
 from oss20.tick_arrays import TickArrays
 from oss20.validation.tier1 import Tier1State, check_ticks
@@ -90,17 +91,14 @@ class Counts:
 
 @dataclass
 class _Pending:
-    """Validated ticks journaled but not yet in ArcticDB, and rejects not yet quarantined."""
+    """What the next flush stores: journal entries up to ``seq`` (``ticks`` of them since the last
+    flush), rejects not yet quarantined, malformed lines and live bars."""
 
-    ticks: list[TickArrays] = field(default_factory=list)
+    ticks: int = 0
     rejected: list[pd.DataFrame] = field(default_factory=list)
     malformed: list[dict[str, object]] = field(default_factory=list)
     bars: list[tuple[str, dt.date, BarSpec, dict[str, np.ndarray]]] = field(default_factory=list)
     seq: int = 0
-
-    @property
-    def size(self) -> int:
-        return sum(len(f) for f in self.ticks)
 
     def followed_by(self, later: _Pending) -> _Pending:
         """This unstored batch with what arrived after it, to be stored together."""
@@ -189,9 +187,10 @@ class Collector:
         self.settings = settings or Settings.from_env()
         self.options = options or CollectorOptions()
         self.endpoint = endpoint or Endpoint.from_settings(self.settings)
-        self.store = TickStore(self.settings.resolved_arctic_uri, self.options.asset_class)
         self.journal = Journal(Path(self.settings.data_dir) / "journal", group_commit=True)
-        self.bar_store = BarStore(self.settings.resolved_arctic_uri)
+        self.writer = StoreWriter(self.settings.resolved_arctic_uri, self.options.asset_class)
+        self.store = TickStore(self.settings.resolved_arctic_uri, self.options.asset_class)  # reads only:
+        self.bar_store = BarStore(self.settings.resolved_arctic_uri)  # the writer process writes
         self.bars = LiveBars(self.options.bar_specs)
         self.bus = bus or open_bus(self.settings.redis_url)
         self.cache = cache or open_cache(self.settings.redis_url)
@@ -224,7 +223,8 @@ class Collector:
         """Collect until ``stop()`` or ``duration`` seconds; return the counts."""
         if self.options.metrics_port is not None:
             self.metrics_port = self.metrics.serve(self.options.metrics_port)
-        self._replay()
+        self.writer.start()
+        await self._replay()
         gc.freeze()  # what start-up built lives as long as we do: full collections need not walk it
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -246,18 +246,16 @@ class Collector:
             raise failure
         return self.counts
 
-    def _replay(self) -> None:
+    async def _replay(self) -> None:
         """Store what the journal holds beyond its checkpoint (a previous run's unflushed ticks)."""
-        entries = list(self.journal.pending())
-        if not entries:
+        records = self.journal.records(self.journal.last_seq)
+        if not records:
             return
-        frames = [entry.ticks for entry in entries]
-        self.counts.replayed = sum(len(f) for f in frames)
-        stored = self.store.merge(pd.concat(frames, ignore_index=True))
+        self.counts.replayed, stored = await asyncio.wrap_future(self.writer.submit(Flush(records)))
         self.counts.stored += stored
         self.metrics.stored.inc(stored)
-        self.journal.checkpoint(entries[-1].seq)
-        log.info("journal replayed entries=%d ticks=%d new=%d", len(entries), self.counts.replayed, stored)
+        self.journal.checkpoint(records[-1].seq)
+        log.info("journal replayed entries=%d ticks=%d new=%d", len(records), self.counts.replayed, stored)
 
     async def _consume(self) -> None:
         try:
@@ -330,7 +328,7 @@ class Collector:
         if len(clean) == 0:
             return result.rejected
         self._pending.seq = self.journal.append(clean)
-        self._pending.ticks.append(clean)
+        self._pending.ticks += len(clean)
         groups = clean.by_symbol_day()
         grouped = clean.columns  # one symbol-day (the usual case): no copy
         if len(groups) > 1:
@@ -445,22 +443,33 @@ class Collector:
             self._accept(ticks, Tier1State(), received_ns=time.time_ns())
 
     async def _flush_loop(self) -> None:
-        """Flush every ``flush_every`` seconds; a flush under way always completes before stopping."""
+        """Start a flush every ``flush_every`` seconds (at once when the last one took longer); a flush
+        under way always completes before stopping."""
+        started = time.monotonic()
         while not self._stop.is_set():
+            wait = self.options.flush_every - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.options.flush_every)
+                await asyncio.wait_for(self._stop.wait(), max(wait, 0.0))
+            started = time.monotonic()
             self._refill_dirty()
             self._cache_latest()
             await self._flush()
 
     async def _flush(self) -> None:
-        """Merge buffered ticks into ArcticDB off the event loop, then checkpoint the journal."""
+        """Have the writer process merge the journaled ticks into ArcticDB, then checkpoint the journal."""
         pending, self._pending = self._pending, _Pending(seq=self._pending.seq)
+        flush = Flush(
+            self.journal.records(pending.seq),
+            pending.rejected,
+            pending.malformed,
+            pending.bars,
+            self.bars.extended_hours,
+        )
         started = time.perf_counter()
         try:
-            stored = await asyncio.to_thread(self._write, pending)
+            _, stored = await asyncio.wrap_future(self.writer.submit(flush))
         except Exception as err:  # storage unreachable or failing: the journal holds it all, retry next flush
-            log.error("store failed, retrying next flush ticks=%d error=%r", pending.size, err)
+            log.error("store failed, retrying next flush ticks=%d error=%r", pending.ticks, err)
             self._pending = pending.followed_by(self._pending)
             return
         if pending.seq > self.journal.checkpointed:
@@ -472,21 +481,6 @@ class Collector:
         self.counts.flushes += 1
         self._count_side_effects()
         self._announce("running")
-
-    def _write(self, pending: _Pending) -> int:
-        """Ticks first (idempotent: a retry after a later failure stores nothing twice), then rejects."""
-        stored = self.store.merge(TickArrays.concat(pending.ticks).frame()) if pending.ticks else 0
-        if pending.rejected:
-            self.store.put_quarantine(pd.concat(pending.rejected, ignore_index=True))
-        if pending.malformed:
-            self.store.put_malformed(pd.DataFrame(pending.malformed))
-        by_key: dict[tuple[str, dt.date, BarSpec], list[dict[str, np.ndarray]]] = {}
-        for symbol, day, spec, bars in pending.bars:
-            by_key.setdefault((symbol, day, spec), []).append(bars)
-        for (symbol, day, spec), parts in by_key.items():
-            columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-            self.bar_store.append(bar_frame(columns), symbol, day, spec, self.bars.extended_hours)
-        return stored
 
     def _announce(self, status: str, force: bool = False) -> None:
         """Tell the catalog (task row), the bus (collection and system events) and the cache how it goes."""
@@ -528,7 +522,8 @@ class Collector:
         await self.history.close()
         self._cache_latest()
         await self._flush()
-        await asyncio.to_thread(self.store.compact)
+        await asyncio.wrap_future(self.writer.compact())
+        self.writer.close()
         self.journal.close()
         self._announce("stopped", force=True)
         self.reporter.close()

@@ -284,7 +284,12 @@ def _time_starts(keys: np.ndarray, spec: BarSpec, extended_hours: bool) -> np.nd
         return np.array([(s.pre_open if extended_hours else s.open).value for s in sessions], np.int64)
     segments = keys >> SLOT_BITS
     slot = (keys & ((1 << SLOT_BITS) - 1)) - (1 << (SLOT_BITS - 1))
-    starts = _day_bounds(segments // PARTS)[0] + slot * int(spec.size * 1e9)
+    offsets = slot * int(spec.size * 1e9)
+    if (segments == segments[0]).all():  # the live case: a few bars of one segment
+        segment = int(segments[0])
+        day_open = calendar.session(dt.date.fromordinal(segment // PARTS)).open.value
+        return np.maximum(day_open + offsets, _segment_start(segment))
+    starts = _day_bounds(segments // PARTS)[0] + offsets
     unique = np.unique(segments)
     seg_start = {int(s): _segment_start(int(s)) for s in unique}
     return np.maximum(starts, np.array([seg_start[int(s)] for s in segments], np.int64))

@@ -27,7 +27,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -93,6 +93,16 @@ class JournalStats:
 
 
 class _Loc(NamedTuple):
+    seq: int
+    day: dt.date
+    offset: int
+    length: int
+
+
+class JournalRecord(NamedTuple):
+    """Where one entry lies on disk: enough for another process to read it (``read_records``)."""
+
+    path: str
     seq: int
     day: dt.date
     offset: int
@@ -252,21 +262,22 @@ class Journal:
 
     def pending(self) -> Iterator[JournalEntry]:
         """Entries with seq > ``checkpointed``, in seq order across day files, read and CRC-checked lazily."""
+        records = self.records(self._last_seq)
+        return read_records(r for r in records if r.seq > self._checkpointed)
+
+    def records(self, upto: int) -> list[JournalRecord]:
+        """The locations of the unchecked entries with seq <= ``upto``, in seq order.
+
+        A writer in another process reads them (``read_records``) and stores them; once it has,
+        the owner calls ``checkpoint(upto)``. Written entries are readable before their fsync.
+        """
         with self._mutex:
             self._check_open()
-            locs = list(self._pending)
-            paths = {day: f.path for day, f in self._files.items()}
-        fds: dict[dt.date, int] = {}
-        try:
-            for loc in locs:
-                if loc.seq <= self._checkpointed:
-                    continue
-                if loc.day not in fds:
-                    fds[loc.day] = os.open(paths[loc.day], os.O_RDONLY | os.O_CLOEXEC)
-                yield JournalEntry(loc.seq, loc.day, _read(fds[loc.day], paths[loc.day], loc))
-        finally:
-            for fd in fds.values():
-                os.close(fd)
+            return [
+                JournalRecord(str(self._files[loc.day].path), loc.seq, loc.day, loc.offset, loc.length)
+                for loc in self._pending
+                if self._checkpointed < loc.seq <= upto
+            ]
 
     def close(self) -> None:
         """Fsync what is written, close the day files and release the directory; closing twice is harmless."""
@@ -604,7 +615,34 @@ def _valid_record_from(fd: int, start: int, size: int) -> bool:
     return False
 
 
-def _read(fd: int, path: Path, loc: _Loc) -> pd.DataFrame:
+def read_records(records: Iterable[JournalRecord]) -> Iterator[JournalEntry]:
+    """The entries at ``records`` (from ``Journal.records``), each read and CRC-checked; any process."""
+    for record, table in _tables(records):
+        yield JournalEntry(record.seq, record.day, _conform(table.to_pandas()))
+
+
+def read_ticks(records: Sequence[JournalRecord]) -> pd.DataFrame:
+    """The ticks of all ``records`` as one frame, converted from Arrow once (a writer's whole flush)."""
+    tables = [table for _, table in _tables(records)]
+    if not tables:
+        return schema.empty_frame(schema.TICK_COLUMNS)
+    return _conform(pa.concat_tables(tables).to_pandas())
+
+
+def _tables(records: Iterable[JournalRecord]) -> Iterator[tuple[JournalRecord, pa.Table]]:
+    fds: dict[str, int] = {}
+    try:
+        for record in records:
+            if record.path not in fds:
+                fds[record.path] = os.open(record.path, os.O_RDONLY | os.O_CLOEXEC)
+            loc = _Loc(record.seq, record.day, record.offset, record.length)
+            yield record, _read(fds[record.path], Path(record.path), loc)
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def _read(fd: int, path: Path, loc: _Loc) -> pa.Table:
     """The ticks of the record at ``loc``, after checking its header and CRC."""
     raw = os.pread(fd, HEADER_SIZE + loc.length, loc.offset)
     if len(raw) < HEADER_SIZE + loc.length:
@@ -615,5 +653,4 @@ def _read(fd: int, path: Path, loc: _Loc) -> pd.DataFrame:
     reason = _crc_problem(raw)
     if reason is not None:
         raise JournalCorrupt(path, loc.offset, reason)
-    table = pa.ipc.open_stream(pa.py_buffer(memoryview(raw)[HEADER_SIZE:])).read_all()
-    return _conform(table.to_pandas())
+    return pa.ipc.open_stream(pa.py_buffer(memoryview(raw)[HEADER_SIZE:])).read_all()
