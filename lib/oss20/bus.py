@@ -46,21 +46,41 @@ from oss20.symbols import validate_symbol
 
 log = logging.getLogger(__name__)
 
+_EVENT_DTYPES = {name: np.int64 if name == "timestamp" else dtype for name, dtype in TICK_COLUMNS.items()}
+
 SYMBOL_KINDS = ("tick", "bar", "validation")
 KINDS = (*SYMBOL_KINDS, "collection", "system")
 POLL = 0.25
 """Seconds a Redis subscription thread waits for a message before checking whether it was closed."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TickEvent:
-    """Ticks of one symbol, columnar with ``TICK_COLUMNS`` names; timestamps as int ns since epoch UTC."""
+    """Ticks of one symbol as ``TICK_COLUMNS`` numpy columns; timestamps as int64 ns since epoch UTC.
+
+    Columns are arrays, not lists: publishing builds no Python object per tick (and nothing for the
+    garbage collector to walk). The collector's columns are views of its batch: read, never write.
+    """
 
     kind: ClassVar[str] = "tick"
     symbol: str
-    ticks: dict[str, list[Any]]
+    ticks: dict[str, np.ndarray]
     received_ns: int = field(default=0, kw_only=True)  # when the collector read them (epoch ns), 0 unknown
     sent_ns: int = field(default=0, kw_only=True)
+
+    def __post_init__(self) -> None:
+        for name, values in self.ticks.items():  # lists, as ``decode`` gets them from JSON
+            if not isinstance(values, np.ndarray):
+                self.ticks[name] = np.asarray(values, dtype=_EVENT_DTYPES.get(name))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TickEvent):
+            return NotImplemented
+        return (
+            (self.symbol, self.received_ns, self.sent_ns) == (other.symbol, other.received_ns, other.sent_ns)
+            and self.ticks.keys() == other.ticks.keys()
+            and all(np.array_equal(values, other.ticks[name]) for name, values in self.ticks.items())
+        )
 
     @classmethod
     def from_frame(cls, symbol: str, frame: pd.DataFrame) -> TickEvent:
@@ -74,16 +94,14 @@ class TickEvent:
                 f"tick timestamps must be time-zone aware ({TZ}), got {frame['timestamp'].dtype}"
             )
         ticks = {
-            name: stamps.as_unit("ns").asi8.tolist()
-            if name == "timestamp"
-            else frame[name].to_numpy().tolist()
+            name: stamps.as_unit("ns").asi8 if name == "timestamp" else frame[name].to_numpy()
             for name in TICK_COLUMNS
         }
         return cls(symbol, ticks)
 
     def frame(self) -> pd.DataFrame:
         """The ticks as a frame conformed to ``TICK_COLUMNS``, timestamps in America/New_York."""
-        stamps = np.asarray(self.ticks["timestamp"], dtype=np.int64)
+        stamps = self.ticks["timestamp"]
         data = {**self.ticks, "timestamp": pd.to_datetime(stamps, unit="ns", utc=True).tz_convert(TZ)}
         return conform(pd.DataFrame(data), TICK_COLUMNS)
 

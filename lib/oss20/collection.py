@@ -334,23 +334,19 @@ class Collector:
         if len(groups) > 1:
             order = np.concatenate([rows for _, _, rows in groups])
             grouped = {name: values[order] for name, values in grouped.items()}
-        lists = {name: values.tolist() for name, values in grouped.items()}
-        stamps = grouped["timestamp"]
-        qualified = (grouped["basis"] == "C") | (grouped["basis"] == "E")
-        start = 0
-        for symbol, day, rows in groups:
-            end = start + len(rows)
-            ticks_of = {name: values[start:end] for name, values in lists.items()}
+        bounds = np.cumsum([0] + [len(rows) for _, _, rows in groups]).tolist()
+        for (symbol, day, _), start, end in zip(groups, bounds, bounds[1:], strict=False):
+            ticks_of = {name: values[start:end] for name, values in grouped.items()}
             self.bus.publish(TickEvent(symbol, ticks_of, received_ns=received_ns))
-            last = max(ticks_of["timestamp"])
+            last = int(ticks_of["timestamp"].max())
             if last > self._held.get((symbol, day), NAT):
                 self._held[(symbol, day)] = last
-            if live:
+        if live:  # after every tick event: bars completing never hold up the batch's ticks
+            stamps, prices, sizes = grouped["timestamp"], grouped["price"], grouped["size"]
+            qualified = (grouped["basis"] == "C") | (grouped["basis"] == "E")
+            for (symbol, day, _), start, end in zip(groups, bounds, bounds[1:], strict=False):
                 part = slice(start, end)
-                self._live_bars(
-                    symbol, day, stamps[part], grouped["price"][part], grouped["size"][part], qualified[part]
-                )
-            start = end
+                self._live_bars(symbol, day, stamps[part], prices[part], sizes[part], qualified[part])
         return result.rejected
 
     def _live_bars(
@@ -473,7 +469,7 @@ class Collector:
             self._pending = pending.followed_by(self._pending)
             return
         if pending.seq > self.journal.checkpointed:
-            self.journal.checkpoint(pending.seq)
+            await asyncio.to_thread(self.journal.checkpoint, pending.seq)  # its fsyncs off the event loop
         self.metrics.flush_seconds.observe(time.perf_counter() - started)
         self.metrics.stored.inc(stored)
         self.metrics.journal_pending.set(self.journal.last_seq - self.journal.checkpointed)

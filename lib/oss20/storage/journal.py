@@ -157,6 +157,7 @@ class Journal:
         self.stats = JournalStats()
         self._fsync = fsync
         self._mutex = threading.Lock()
+        self._checkpointing = threading.Lock()  # one checkpoint write at a time, outside ``_mutex``
         self._synced = threading.Condition(self._mutex)
         self._unsynced: set[int] = set()  # descriptors written since their last fsync
         self._syncing = False
@@ -240,25 +241,30 @@ class Journal:
             return self._last_seq
 
     def checkpoint(self, seq: int) -> None:
-        """Record durably that every entry with seq <= ``seq`` is stored, then delete finished day files."""
-        with self._mutex:
-            self._check_open()
-            if seq < self._checkpointed:
-                raise ValueError(
-                    f"checkpoint seq={seq} is behind the current checkpoint {self._checkpointed}; "
-                    "checkpoints only move forward"
-                )
-            if seq > self._last_seq:
-                raise ValueError(
-                    f"checkpoint seq={seq} is beyond last_seq={self._last_seq}; "
-                    "only appended entries can be checkpointed"
-                )
-            if seq == self._checkpointed:
-                return
+        """Record durably that every entry with seq <= ``seq`` is stored, then delete finished day files.
+
+        Appends from other threads go on while the checkpoint file is written and fsync'd.
+        """
+        with self._checkpointing:
+            with self._mutex:
+                self._check_open()
+                if seq < self._checkpointed:
+                    raise ValueError(
+                        f"checkpoint seq={seq} is behind the current checkpoint {self._checkpointed}; "
+                        "checkpoints only move forward"
+                    )
+                if seq > self._last_seq:
+                    raise ValueError(
+                        f"checkpoint seq={seq} is beyond last_seq={self._last_seq}; "
+                        "only appended entries can be checkpointed"
+                    )
+                if seq == self._checkpointed:
+                    return
             self._write_checkpoint(seq)
-            self._checkpointed = seq
-            del self._pending[: bisect.bisect_right(self._pending, seq, key=lambda loc: loc.seq)]
-            self._prune()
+            with self._mutex:
+                self._checkpointed = seq
+                del self._pending[: bisect.bisect_right(self._pending, seq, key=lambda loc: loc.seq)]
+                self._prune()
 
     def pending(self) -> Iterator[JournalEntry]:
         """Entries with seq > ``checkpointed``, in seq order across day files, read and CRC-checked lazily."""

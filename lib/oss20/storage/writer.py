@@ -108,11 +108,16 @@ _ticks: TickStore | None = None
 _bars: BarStore | None = None
 
 
+WRITER_NICENESS = 10
+"""The writer's batch work yields the CPU to the collector's event loop (and the feed) when they want it."""
+
+
 def _open_stores(uri: str, asset_class: str) -> None:
-    """In the writer process: die with the collector, open the stores once."""
+    """In the writer process: die with the collector, give way on the CPU, open the stores once."""
     global _ticks, _bars
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.nice(WRITER_NICENESS)
     _ticks, _bars = TickStore(uri, asset_class), BarStore(uri)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from oss20.calendar import AFTER_HOURS_CLOSE, PRE_MARKET_OPEN
 from oss20.schema import NS_PER_DAY, REJECTED_COLUMNS, TIMESTAMP, empty_frame, group_rows, identity
 from oss20.tick_arrays import TickArrays
+from oss20.validation.identity_set import IdentitySet
 
 MAX_PRICE = 1_000_000.0
 MAX_SIZE = 100_000_000
@@ -39,7 +40,7 @@ class Tier1State:
     """What tier 1 remembers between batches: last trade time per symbol, identities seen per symbol-day."""
 
     last_ns: dict[str, int] = field(default_factory=dict)
-    seen: dict[tuple[str, dt.date], set[int]] = field(default_factory=dict)
+    seen: dict[tuple[str, dt.date], IdentitySet] = field(default_factory=dict)
     newest: dt.date = dt.date.min
 
     def move_to(self, day: dt.date) -> None:
@@ -114,19 +115,12 @@ def _duplicates(ticks: TickArrays, days: np.ndarray, reason: np.ndarray, state: 
         groups = group_rows(ticks["symbol"][candidates], days[candidates])
     state.move_to(max(day for _, day, _ in groups))
     for symbol, day, index in groups:
-        seen = state.seen.setdefault((symbol, day), set())
-        part = ids[index].tolist()
-        fresh = set(part)
-        if len(fresh) == len(part) and seen.isdisjoint(fresh):
-            seen |= fresh
-            continue
-        repeat = np.zeros(len(part), bool)
-        for i, tick in enumerate(part):
-            if tick in seen:
-                repeat[i] = True
-            else:
-                seen.add(tick)
-        reason[candidates[index[repeat]]] = "duplicate"
+        seen = state.seen.get((symbol, day))
+        if seen is None:
+            seen = state.seen[(symbol, day)] = IdentitySet()
+        repeat = seen.add(ids[index])
+        if repeat.any():
+            reason[candidates[index[repeat]]] = "duplicate"
     return reason
 
 
