@@ -209,7 +209,7 @@ class Collector:
         self._held: dict[tuple[str, dt.date], int] = {}  # latest tick held per symbol-day, epoch ns
         self._fills: set[asyncio.Task[None]] = set()
         self._dirty: dict[str, pd.Timestamp | None] = {}
-        self._latest: dict[str, tuple[dict[str, np.ndarray], int]] = {}  # symbol -> (update columns, row)
+        self._updates: list[dict[str, np.ndarray]] = []  # update columns since the last cache write
         self._latest_at = 0.0
         self._publish_failures = 0
         self._reconnects = 0
@@ -296,19 +296,24 @@ class Collector:
             self.metrics.batch_latency.observe((time.time_ns() - received_ns) / 1e9)
             self._refetch(rejected)
         if batch.n_updates:
-            for symbol, row in last_rows(batch.update_columns["symbol"]).items():
-                self._latest[symbol] = (batch.update_columns, row)
+            self._updates.append(batch.update_columns)
             if time.monotonic() - self._latest_at >= LATEST_EVERY:
                 self._cache_latest()
 
     def _cache_latest(self) -> None:
         """Write each symbol's last update since the previous write as the cache's latest."""
         self._latest_at = time.monotonic()
-        for symbol, (columns, row) in self._latest.items():
+        if not self._updates:
+            return
+        starts = np.cumsum([0] + [len(columns["symbol"]) for columns in self._updates])
+        symbols = np.concatenate([columns["symbol"] for columns in self._updates])
+        for symbol, at in last_rows(symbols).items():
+            part = int(np.searchsorted(starts, at, side="right")) - 1
+            columns, row = self._updates[part], at - int(starts[part])
             latest = {name: values[row : row + 1].tolist()[0] for name, values in columns.items()}
             latest["timestamp"] = None if latest["timestamp"] == NAT else _stamp(latest["timestamp"])
             self.cache.set_latest(symbol, latest)
-        self._latest.clear()
+        self._updates.clear()
 
     def _accept(
         self, ticks: pd.DataFrame | TickArrays, state: Tier1State, received_ns: int = 0, live: bool = False

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from oss20 import calendar
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 1 << 18
 STREAM_LIMIT = 1 << 31
+FOLD_EVERY = 256
+"""Batches of trades between two updates of each symbol's latest trade time (or when it is read)."""
 
 
 class IQFeedError(Exception):
@@ -147,6 +150,7 @@ class Level1Stream:
         self.malformed: deque[protocol.Malformed] = deque(maxlen=keep_malformed)
         self.outages: list[Outage] = []
         self._last_trade_ns: dict[str, int] = {}
+        self._trades_since: list[tuple[np.ndarray, np.ndarray]] = []  # (symbols, times) not yet folded in
         self.stats = StreamStats()
         self._parser = protocol.Level1Parser(protocol.DEFAULT_UPDATE_FIELDS)
         self._reader: asyncio.StreamReader | None = None
@@ -206,7 +210,17 @@ class Level1Stream:
     @property
     def last_trade(self) -> dict[str, pd.Timestamp]:
         """Each symbol's latest trade time seen on the stream."""
+        self._fold_trades()
         return {s: pd.Timestamp(ns, tz="UTC").tz_convert(TZ) for s, ns in self._last_trade_ns.items()}
+
+    def _fold_trades(self) -> None:
+        """Bring ``_last_trade_ns`` up to date with the batches since the last fold, in one pass."""
+        if self._trades_since:
+            symbols = np.concatenate([symbols for symbols, _ in self._trades_since])
+            stamps = np.concatenate([stamps for _, stamps in self._trades_since])
+            self._trades_since.clear()
+            for symbol, ns in last_per_symbol(symbols, stamps).items():
+                self._last_trade_ns[symbol] = max(ns, self._last_trade_ns.get(symbol, ns))
 
     async def batches(self) -> AsyncIterator[protocol.Level1Batch]:
         """Parsed batches of updates as they arrive, across reconnects, until ``close()``."""
@@ -241,7 +255,9 @@ class Level1Stream:
         trades = batch.trade_arrays
         self.stats.trades += len(trades)
         if len(trades):
-            self._last_trade_ns.update(last_per_symbol(trades["symbol"], trades["timestamp"]))
+            self._trades_since.append((trades["symbol"], trades["timestamp"]))
+            if len(self._trades_since) >= FOLD_EVERY:
+                self._fold_trades()
         for message in batch.messages:
             kind = message[0]
             if kind == "n" and len(message) > 1:
