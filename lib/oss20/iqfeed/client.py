@@ -30,7 +30,7 @@ from oss20.schema import TICK_COLUMNS, TZ, empty_frame, last_per_symbol
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 1 << 18
+READ_SIZE = 1 << 20
 STREAM_LIMIT = 1 << 31
 FOLD_EVERY = 256
 """Batches of trades between two updates of each symbol's latest trade time (or when it is read)."""
