@@ -1,4 +1,4 @@
-"""The verbs a quant reaches for first: ``oss20.ticks`` and ``oss20.bars``.
+"""The verbs a quant reaches for first: ``oss20.ticks``, ``oss20.bars`` and ``oss20.quality``.
 
 Both read the store the settings name (``OSS20_*``; embedded storage under ./data by default)
 and return frames in America/New_York; ``as_polars=True`` gives a polars frame instead.
@@ -105,3 +105,25 @@ def _out(frame: pd.DataFrame, as_polars: bool) -> Any:
     import polars as pl
 
     return pl.from_pandas(frame)
+
+
+def quality(
+    symbols: str | Sequence[str],
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    feed: bool = True,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Validate stored ``symbols`` from ``start`` to ``end`` (tiers 1-4) and return every check.
+
+    One row per check: symbol, day, tier, check, status (pass, warn, fail), metrics, details
+    (offending rows and time ranges) and the day's 0-100 quality score. The results are also in
+    the catalog, on the bus and in the cache; ``feed=False`` skips the feed's bars (tier 3 warns).
+
+    >>> oss20.quality(["AAPL", "MSFT"], "2025-01-02", "2025-01-03")  # doctest: +SKIP
+    """
+    from oss20 import validate
+    from oss20.validation.report import results_frame
+
+    first, last = _days(start, end)
+    return results_frame(validate.run(_symbols(symbols), first, last, settings, feed=feed))

@@ -115,6 +115,9 @@ def simulate(
     reorder_rate: Annotated[float, typer.Option(help="Fault: share of lines swapped with the next.")] = 0.0,
     bad_price_rate: Annotated[float, typer.Option(help="Fault: share of lines with a negative price.")] = 0.0,
     malformed_rate: Annotated[float, typer.Option(help="Fault: share of lines cut short with junk.")] = 0.0,
+    off_price_rate: Annotated[
+        float, typer.Option(help="Fault: share of lines whose price is moved 5% away (bad prints).")
+    ] = 0.0,
     dump: Annotated[
         tuple[str, str] | None,
         typer.Option(
@@ -142,6 +145,7 @@ def simulate(
             drop_every,
             stall_every,
             stall_seconds,
+            off_price_rate,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
@@ -336,6 +340,64 @@ def bars(
     if frame.empty:
         typer.echo(f"oss20: no ticks stored for {symbol} from {first} to {last}", err=True)
         raise typer.Exit(2)
+
+
+@app.command()
+def validate(
+    symbols: Annotated[list[str], typer.Argument(help="Tickers, e.g. AAPL MSFT.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="Last day (default: --start).")] = None,
+    feed: Annotated[bool, typer.Option(help="Cross-check with the feed's bars (tier 3).")] = True,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """Validate stored symbol-days (tiers 1-4), record the results and print a summary table."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from oss20 import validate as runner
+    from oss20.symbols import validate_symbol
+
+    _setup_logging(log_level)
+    try:
+        tickers = [validate_symbol(s) for text in symbols for s in text.split(",") if s.strip()]
+        first, last = calendar.to_date(start), calendar.to_date(end or start)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if first > last:
+        raise typer.BadParameter(f"--start {first} is after --end {last}")
+    days = calendar.sessions(first, last)
+    if not days:
+        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("validating", total=len(tickers) * len(days))
+        with _exit_on(ValueError, OSError):
+            reports = runner.run(
+                tickers,
+                first,
+                last,
+                feed=feed,
+                progress=lambda symbol, day: progress.update(
+                    task, advance=1, description=f"validated {symbol} {day}"
+                ),
+            )
+    table = Table(title=f"quality of {', '.join(tickers)}, {first} to {last}")
+    for name in ("symbol", "day", "score", "status", "failed", "warned"):
+        table.add_column(name, justify="right" if name == "score" else "left")
+    colour = {"pass": "green", "warn": "yellow", "fail": "red"}
+    for report in reports:
+        table.add_row(
+            report.symbol,
+            str(report.day),
+            str(report.score),
+            f"[{colour[report.status]}]{report.status}[/]",
+            ", ".join(f"t{x.tier} {x.check}" for x in report.results if x.status == "fail"),
+            ", ".join(f"t{x.tier} {x.check}" for x in report.results if x.status == "warn"),
+        )
+    Console().print(table)
+    if any(report.status == "fail" for report in reports):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,16 @@ def test_bad_prices_are_negative() -> None:
     assert 20 < len(bad) < 90 and len(out) == 1000
 
 
+def test_off_prices_are_five_percent_away_and_keep_their_decimals() -> None:
+    out = inject(LINES, FaultPlan(off_price_rate=0.05), np.random.default_rng(1), 2).split(b"\n")[:-1]
+    moved = [(a, b) for a, b in zip(LINES.split(b"\n"), out, strict=False) if a != b]
+    assert 20 < len(moved) < 90 and len(out) == 1000
+    for before, after in moved:
+        old, new = before.split(b",")[2], after.split(b",")[2]
+        assert float(new) == pytest.approx(float(old) * 1.05, abs=0.006)
+        assert len(new.partition(b".")[2]) == len(old.partition(b".")[2])
+
+
 def test_malformed_lines_are_cut_with_junk() -> None:
     out = inject(LINES, FaultPlan(malformed_rate=0.05), np.random.default_rng(1), 2).split(b"\n")[:-1]
     assert 20 < sum(b"#junk" in line for line in out) < 90

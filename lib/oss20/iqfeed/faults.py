@@ -23,6 +23,7 @@ class FaultPlan:
     drop_every: float = 0.0  # seconds between dropped Level 1 connections (0 = never)
     stall_every: float = 0.0  # seconds between stalls of the Level 1 stream (0 = never)
     stall_seconds: float = 3.0  # how long a stall lasts
+    off_price_rate: float = 0.0  # move the trade price 5% away: a bad print that passes tier 1
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -32,7 +33,15 @@ class FaultPlan:
 
     @property
     def rewrites_lines(self) -> bool:
-        return any((self.duplicate_rate, self.reorder_rate, self.bad_price_rate, self.malformed_rate))
+        return any(
+            (
+                self.duplicate_rate,
+                self.reorder_rate,
+                self.bad_price_rate,
+                self.malformed_rate,
+                self.off_price_rate,
+            )
+        )
 
 
 def inject(data: bytes, plan: FaultPlan, rng: np.random.Generator, price_field: int | None) -> bytes:
@@ -46,12 +55,15 @@ def inject(data: bytes, plan: FaultPlan, rng: np.random.Generator, price_field: 
     lines = data.split(b"\n")[:-1]
     n = len(lines)
     draws = rng.random((4, n))
+    off = rng.random(n) if plan.off_price_rate and price_field is not None else None
     out: list[bytes] = []
     i = 0
     while i < n:
         line = lines[i]
         if draws[0, i] < plan.bad_price_rate and price_field is not None:
             line = _bad_price(line, price_field)
+        if off is not None and off[i] < plan.off_price_rate and price_field is not None:
+            line = _off_price(line, price_field)
         if draws[1, i] < plan.malformed_rate:
             line = line[: max(1, len(line) // 2)] + b"\x07#junk"
         if draws[2, i] < plan.reorder_rate and i + 1 < n:
@@ -69,4 +81,16 @@ def _bad_price(line: bytes, price_field: int) -> bytes:
     parts = line.split(b",")
     if price_field < len(parts) and parts[price_field]:
         parts[price_field] = b"-" + parts[price_field]
+    return b",".join(parts)
+
+
+OFF_PRICE = 1.05
+
+
+def _off_price(line: bytes, price_field: int) -> bytes:
+    parts = line.split(b",")
+    if price_field < len(parts) and parts[price_field]:
+        text = parts[price_field].decode()
+        decimals = len(text.partition(".")[2])
+        parts[price_field] = f"{float(text) * OFF_PRICE:.{decimals}f}".encode()
     return b",".join(parts)

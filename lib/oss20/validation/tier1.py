@@ -15,9 +15,20 @@ import numpy as np
 import pandas as pd
 
 from oss20.calendar import AFTER_HOURS_CLOSE, PRE_MARKET_OPEN
-from oss20.schema import NS_PER_DAY, REJECTED_COLUMNS, TIMESTAMP, empty_frame, group_rows, identity
+from oss20.schema import (
+    NS_PER_DAY,
+    REJECTED_COLUMNS,
+    TICK_COLUMNS,
+    TIMESTAMP,
+    empty_frame,
+    group_rows,
+    identity,
+)
 from oss20.tick_arrays import TickArrays
 from oss20.validation.identity_set import IdentitySet
+from oss20.validation.results import CheckResult, judge
+
+TIER = 1
 
 MAX_PRICE = 1_000_000.0
 MAX_SIZE = 100_000_000
@@ -157,3 +168,64 @@ def _rejected(ticks: pd.DataFrame, reason: str) -> pd.DataFrame:
 
 def _minutes(time: dt.time) -> int:
     return time.hour * 60 + time.minute
+
+
+def check_stored_day(ticks: pd.DataFrame, quarantined: pd.DataFrame) -> list[CheckResult]:
+    """Tier 1 over a stored symbol-day (what it holds must pass every rule) and its quarantine."""
+    problems = [
+        f"{name}: {ticks[name].dtype} (expected {dtype})"
+        for name, dtype in TICK_COLUMNS.items()
+        if name in ticks and ticks[name].dtype != dtype
+    ] + [f"{name}: missing" for name in TICK_COLUMNS if name not in ticks]
+    schema = judge(
+        TIER,
+        "schema",
+        {"columns": len(ticks.columns), "problems": len(problems)},
+        fail=bool(problems),
+        message="; ".join(problems) or "columns and dtypes as TICK_COLUMNS (America/New_York)",
+    )
+    if problems:
+        return [schema]
+    arrays = TickArrays.from_frame(ticks)
+    wall = arrays.wall_ns()
+    reason = _row_failures(arrays, wall)
+    failing = np.flatnonzero(reason != "")
+    by_rule = Counter(reason[failing].tolist())
+    repeat = IdentitySet(len(arrays)).add(identity(arrays["market_center"], arrays["tick_id"]))
+    stamps = arrays["timestamp"]
+    backwards = np.flatnonzero(stamps[1:] < stamps[:-1]) + 1
+    reasons = Counter(quarantined["reason"].tolist()) if len(quarantined) else Counter()
+    return [
+        schema,
+        judge(
+            TIER,
+            "rules",
+            {"checked": len(arrays), "failing": len(failing), **by_rule},
+            fail=len(failing) > 0,
+            rows=failing,
+            message=", ".join(f"{n} {rule}" for rule, n in by_rule.items()) or "every stored tick passes",
+        ),
+        judge(
+            TIER,
+            "duplicates",
+            {"duplicates": int(repeat.sum())},
+            fail=bool(repeat.any()),
+            rows=np.flatnonzero(repeat),
+            message=f"{int(repeat.sum())} ticks stored twice (same market center and TickID)",
+        ),
+        judge(
+            TIER,
+            "time_order",
+            {"backwards": len(backwards)},
+            fail=len(backwards) > 0,
+            rows=backwards,
+            message=f"{len(backwards)} ticks stored before an earlier one",
+        ),
+        judge(
+            TIER,
+            "quarantine",
+            {"quarantined": len(quarantined), **reasons},
+            warn=len(quarantined) > 0,
+            message=", ".join(f"{n} {reason}" for reason, n in reasons.items()) or "nothing quarantined",
+        ),
+    ]
