@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import oss20
 from oss20.bus import InProcessBus, ValidationEvent
 from oss20.collection import Collector, CollectorOptions
 from oss20.config import Settings
@@ -160,3 +162,25 @@ def test_cli_validates_a_clean_day_and_refuses_bad_input(market: Market, tmp_pat
         assert inverted.returncode == 2 and b"after" in inverted.stderr
     frame = pd.DataFrame(open_catalog(settings.resolved_catalog_url).validation_results(start=DAY, end=DAY))
     assert set(frame["symbol"]) == set(SYMBOLS) and set(frame["status"]) == {"pass"}
+
+
+def test_quality_frame_and_a_feed_that_cannot_be_reached(market: Market, tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path), lookup_port=free_port())
+    TickStore(settings.resolved_arctic_uri).merge(market.ticks("KO", DAY))
+    frame = oss20.quality("KO", DAY, settings=settings)
+    assert list(frame.columns) == ["symbol", "day", "tier", "check", "status", "metrics", "details", "score"]
+    assert set(frame["tier"]) == {1, 2, 3, 4} and set(frame["symbol"]) == {"KO"}
+    tier3 = frame[frame["tier"] == 3]
+    assert set(tier3["status"]) == {"warn"} and all(
+        "could not be asked" in d["message"] for d in tier3["details"]
+    )
+    assert (frame.loc[frame["tier"] != 3, "status"] != "fail").all()
+    assert frame["score"].iloc[0] == 100 - 3 * int((frame["status"] == "warn").sum()), "warnings only"
+    with pytest.raises(ValueError, match="before it starts"):
+        oss20.quality("KO", "2025-01-03", "2025-01-02", settings=settings)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
