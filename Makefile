@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_market.py
 	$(BIN)/python bench/bench_bars.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_validation.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks

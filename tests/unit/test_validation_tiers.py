@@ -205,3 +205,13 @@ def test_tier_metadata_describes_the_day(market: Market, tier: int) -> None:
         assert 0 < frame["realized_vol_5min"].iloc[0] < 0.2
         assert -1 <= frame["order_flow_imbalance"].iloc[0] <= 1
         assert -1 <= frame["autocorr_1min"].iloc[0] <= 1
+
+
+def test_stored_ticks_breaking_row_rules_fail_tier_1_at_their_rows(market: Market) -> None:
+    ticks = market.ticks(SYMBOL, DAY).copy()
+    ticks.loc[0, "timestamp"] = pd.Timestamp(f"{DAY} 03:59:59", tz="America/New_York")
+    row = mid_session_trade(ticks)
+    ticks.loc[row, "price"] = -1.0
+    rules = result(report(market, DAY, ticks), 1, "rules")
+    assert rules.status == "fail" and rules.rows.tolist() == [0, row]
+    assert rules.metrics == {"checked": len(ticks), "failing": 2, "hours": 1, "price_range": 1}

@@ -12,102 +12,100 @@ import numpy as np
 import pandas as pd
 
 from oss20.calendar import Session
-from oss20.schema import TZINFO
+from oss20.schema import TZINFO, timestamps
+from oss20.validation import _kernels as K
+from oss20.validation._stats import LIMIT, quantiles_of_counts
 from oss20.validation.day import DayTicks
 
 HALF_HOUR_NS = 30 * 60 * 10**9
 FIVE_MINUTES_NS = 5 * 60 * 10**9
+MINUTE_NS = 60 * 10**9
 SIZE_QUANTILES = (0.25, 0.5, 0.75, 0.95, 0.99)
 
 
 def tier1(day: DayTicks) -> pd.DataFrame:
     """One row: regular-session OHLC of basis-C prints, the day's volume, count, VWAP, first/last tick."""
-    ns, price, size = day.ns, day.price, day.size
-    prices = price[day.regular_c]
-    volume = int(size.sum())
+    o, h, lo, c, volume, notional = day.ohlc
+    n = len(day)
     return pd.DataFrame(
         {
-            "open": [prices[0] if len(prices) else np.nan],
-            "high": [prices.max() if len(prices) else np.nan],
-            "low": [prices.min() if len(prices) else np.nan],
-            "close": [prices[-1] if len(prices) else np.nan],
+            "open": [o],
+            "high": [h],
+            "low": [lo],
+            "close": [c],
             "volume": [volume],
-            "count": [len(ns)],
-            "vwap": [float(price @ size) / volume if volume else np.nan],
-            "first_tick": [_stamp(ns[0]) if len(ns) else pd.NaT],
-            "last_tick": [_stamp(ns[-1]) if len(ns) else pd.NaT],
+            "count": [n],
+            "vwap": [notional / volume if volume else np.nan],
+            "first_tick": [_stamp(day.ns[0]) if n else pd.NaT],
+            "last_tick": [_stamp(day.ns[-1]) if n else pd.NaT],
         }
     )
 
 
-def tier2(day: DayTicks, session: Session) -> pd.DataFrame:
-    """One row per regular-session half hour: trades, volume, median size and median spread, with
-    the day's spread and trade-size distribution as the first row's ``*_day`` columns."""
-    ns, size, bid, ask = day.ns, day.size, day.bid, day.ask
-    spread = np.where((bid > 0) & (ask > 0), ask - bid, np.nan)
+def tier2(day: DayTicks, session: Session, spreads: dict[str, float]) -> pd.DataFrame:
+    """One row per regular-session half hour (start, trades, volume: the day's trade intensity), with
+    the day's spread (``spreads``: the tier-2 check's figures) and trade-size distribution as the
+    first row's ``*_day`` columns."""
+    ns, size = day.ns, day.size
     edges = np.arange(session.open.value, session.close.value + HALF_HOUR_NS, HALF_HOUR_NS)
     edges[-1] = max(edges[-1], session.close.value + 1)  # the closing cross belongs to the last half hour
-    cuts = np.searchsorted(ns, edges).tolist()
-    rows = []
-    for start, lo, hi in zip(edges[:-1].tolist(), cuts[:-1], cuts[1:], strict=True):
-        sizes, spreads = size[lo:hi], spread[lo:hi]
-        rows.append(
-            {
-                "start": _stamp(start),
-                "trades": hi - lo,
-                "volume": int(sizes.sum()),
-                "median_size": float(np.median(sizes)) if hi > lo else np.nan,
-                "median_spread": float(np.nanmedian(spreads))
-                if hi > lo and not np.isnan(spreads).all()
-                else np.nan,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    quoted = spread[~np.isnan(spread)]
+    cuts = np.searchsorted(ns, edges)
+    volume = [int(size[lo:hi].sum()) for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)]
+    frame = pd.DataFrame({"start": timestamps(edges[:-1]), "trades": np.diff(cuts), "volume": volume})
+    sizes = _size_distribution(size)
     whole_day = {
-        "spread_median_day": np.median(quoted) if len(quoted) else np.nan,
-        "spread_mean_day": quoted.mean() if len(quoted) else np.nan,
-        "spread_p95_day": np.quantile(quoted, 0.95) if len(quoted) else np.nan,
-        "size_mean_day": size.mean() if len(size) else np.nan,
-        "size_max_day": size.max() if len(size) else 0,
-        **{
-            f"size_p{round(q * 100)}_day": np.quantile(size, q) if len(size) else np.nan
-            for q in SIZE_QUANTILES
-        },
+        "spread_median_day": spreads.get("median_spread", np.nan),
+        "spread_mean_day": spreads.get("mean_spread", np.nan),
+        "spread_p95_day": spreads.get("p95_spread", np.nan),
+        **sizes,
     }
     for name, value in whole_day.items():
         frame[name] = [float(value)] + [np.nan] * (len(frame) - 1)
     return frame
 
 
+def _size_distribution(size: np.ndarray) -> dict[str, float]:
+    """Mean, largest and ``SIZE_QUANTILES`` of the day's trade sizes (from one histogram pass)."""
+    if len(size) == 0:
+        return {"size_mean_day": np.nan, "size_max_day": 0, **{_size_name(q): np.nan for q in SIZE_QUANTILES}}
+    counts, low, total, high = K.size_histogram(size, LIMIT)
+    exact = quantiles_of_counts(counts, int(low), len(size), SIZE_QUANTILES)
+    values = [
+        float(np.quantile(size, q)) if x != x else x for q, x in zip(SIZE_QUANTILES, exact, strict=True)
+    ]
+    return {
+        "size_mean_day": total / len(size),
+        "size_max_day": float(high),
+        **{_size_name(q): v for q, v in zip(SIZE_QUANTILES, values, strict=True)},
+    }
+
+
+def _size_name(q: float) -> str:
+    return f"size_p{round(q * 100)}_day"
+
+
 def tier3(day: DayTicks, session: Session) -> pd.DataFrame:
-    """One row: realized volatility (5-minute log returns), order-flow imbalance by aggressor,
-    first-order autocorrelation of 1-minute and of trade-to-trade returns (regular basis-C prints)."""
-    size, aggressor = day.size, day.aggressor
-    times, prices = day.ns[day.regular_c], day.price[day.regular_c]
-    buys, sells = int(size[aggressor == 1].sum()), int(size[aggressor == 2].sum())
+    """One row: realized volatility (5-minute returns), order-flow imbalance by aggressor, and the
+    first-order autocorrelation of 1-minute returns (regular-session basis-C prints)."""
+    one, five, buys, sells = K.flow(
+        day.ns,
+        day.price,
+        day.regular_c,
+        day.aggressor,
+        day.size,
+        session.open.value,
+        session.close.value,
+        MINUTE_NS,
+        FIVE_MINUTES_NS,
+    )
+    five_returns, one_returns = np.diff(np.log(five)), np.diff(np.log(one))
     return pd.DataFrame(
         {
-            "realized_vol_5min": [_realized(times, prices, session.open.value, FIVE_MINUTES_NS)],
+            "realized_vol_5min": [float(np.sqrt((five_returns**2).sum())) if len(five_returns) else np.nan],
             "order_flow_imbalance": [(buys - sells) / (buys + sells) if buys + sells else np.nan],
-            "autocorr_1min": [_autocorr(_returns(times, prices, session.open.value, 60 * 10**9))],
-            "autocorr_tick": [_autocorr(np.diff(np.log(prices)) if len(prices) > 1 else np.empty(0))],
+            "autocorr_1min": [_autocorr(one_returns)],
         }
     )
-
-
-def _returns(times: np.ndarray, prices: np.ndarray, start: int, step: int) -> np.ndarray:
-    """Log returns between the last prices of consecutive ``step`` buckets that traded."""
-    if len(times) < 2:
-        return np.empty(0)
-    bucket = (times - start) // step
-    last = np.r_[np.flatnonzero(np.diff(bucket)), len(bucket) - 1]
-    return np.diff(np.log(prices[last]))
-
-
-def _realized(times: np.ndarray, prices: np.ndarray, start: int, step: int) -> float:
-    returns = _returns(times, prices, start, step)
-    return float(np.sqrt((returns**2).sum())) if len(returns) else float("nan")
 
 
 def _autocorr(returns: np.ndarray) -> float:

@@ -91,21 +91,31 @@ def validate_day(
     with clock("tier2"):
         results += tier2.check_quality(d)
     with clock("tier3"):
-        results += _tier3(d, feed_minutes, feed_daily, feed_note)
+        bars = tier3.minute_bars(d.ns, d.price, d.size, d.qualified, d.midnight)
+        results += _tier3(d, bars, feed_minutes, feed_daily, feed_note)
     with clock("tier4"):
         ends = None if feed_minutes is None else feed_minutes["timestamp"].array.asi8
-        results += [tier4.session_coverage(d.ns, day), tier4.holes(d.ns, day, ends)]
+        results += [tier4.session_coverage(d.ns, day), tier4.holes(bars["end"], day, ends)]
         if layout is not None:
             results.append(layout)
     tables: dict[int, pd.DataFrame] = {}
     with clock("metadata"):
         if d.session is not None:
-            tables = {1: metadata.tier1(d), 2: metadata.tier2(d, d.session), 3: metadata.tier3(d, d.session)}
+            spreads = next(x.metrics for x in results if (x.tier, x.check) == (2, "spreads"))
+            tables = {
+                1: metadata.tier1(d),
+                2: metadata.tier2(d, d.session, spreads),
+                3: metadata.tier3(d, d.session),
+            }
     return DayReport(symbol, day, results, tables, seconds)
 
 
 def _tier3(
-    d: DayTicks, feed_minutes: pd.DataFrame | None, feed_daily: pd.Series | None, note: str
+    d: DayTicks,
+    ours: dict[str, np.ndarray],
+    feed_minutes: pd.DataFrame | None,
+    feed_daily: pd.Series | None,
+    note: str,
 ) -> list[CheckResult]:
     if feed_minutes is None:
         reason = note or "the feed's bars were not available"
@@ -113,10 +123,9 @@ def _tier3(
             tier3.judge(3, "minute_bars", {}, warn=True, message=reason),
             tier3.judge(3, "daily_bar", {}, warn=True, message=reason),
         ]
-    ours = tier3.minute_bars(d.ns, d.price, d.size, d.qualified, d.midnight)
     return [
         tier3.compare_minutes(ours, feed_minutes),
-        tier3.compare_daily(d.ns, d.price, d.total_volume, d.regular_c, feed_daily),
+        tier3.compare_daily(d, feed_daily),
     ]
 
 

@@ -25,6 +25,7 @@ from oss20.schema import (
     identity,
 )
 from oss20.tick_arrays import TickArrays
+from oss20.validation import _kernels as K
 from oss20.validation.identity_set import IdentitySet
 from oss20.validation.results import CheckResult, judge
 
@@ -33,6 +34,8 @@ TIER = 1
 MAX_PRICE = 1_000_000.0
 MAX_SIZE = 100_000_000
 
+ROW_RULES = ("price_range", "size_range", "quote_range", "identity", "hours")
+"""The rules judged on each row alone, in the order ``_rule_masks`` and the stored-day kernel use."""
 FAIL_RULES = (
     "schema",
     "timezone",
@@ -97,20 +100,24 @@ def check_ticks(ticks: pd.DataFrame | TickArrays, state: Tier1State) -> Tier1Res
 
 def _row_failures(ticks: TickArrays, wall: np.ndarray) -> np.ndarray:
     """The first failing rule of each row ('' where none fails), checked in FAIL_RULES order."""
+    reason = np.full(len(ticks), "", dtype=object)
+    for rule, failed in reversed(_rule_masks(ticks, wall).items()):
+        if failed.any():
+            reason[failed] = rule
+    return reason
+
+
+def _rule_masks(ticks: TickArrays, wall: np.ndarray) -> dict[str, np.ndarray]:
+    """Each rule's mask of failing rows."""
     price, size, bid, ask = ticks["price"], ticks["size"], ticks["bid"], ticks["ask"]
     minute = (wall % NS_PER_DAY) // (60 * 10**9)
-    checks = {
+    return {
         "price_range": ~(np.isfinite(price) & (price > 0) & (price < MAX_PRICE)),
         "size_range": ~((size > 0) & (size < MAX_SIZE)),
         "quote_range": ~(np.isfinite(bid) & np.isfinite(ask) & (bid >= 0) & (ask >= 0)),
         "identity": (ticks["tick_id"] < 0) | (ticks["market_center"] < 0),
         "hours": (minute < _minutes(PRE_MARKET_OPEN)) | (minute >= _minutes(AFTER_HOURS_CLOSE)),
     }
-    reason = np.full(len(ticks), "", dtype=object)
-    for rule, failed in reversed(checks.items()):
-        if failed.any():
-            reason[failed] = rule
-    return reason
 
 
 def _duplicates(ticks: TickArrays, days: np.ndarray, reason: np.ndarray, state: Tier1State) -> np.ndarray:
@@ -187,11 +194,25 @@ def check_stored_day(ticks: pd.DataFrame, quarantined: pd.DataFrame) -> list[Che
     if problems:
         return [schema]
     arrays = TickArrays.from_frame(ticks)
-    wall = arrays.wall_ns()
-    reason = _row_failures(arrays, wall)
-    failing = np.flatnonzero(reason != "")
-    by_rule = Counter(reason[failing].tolist())
-    repeat = IdentitySet(len(arrays)).add(identity(arrays["market_center"], arrays["tick_id"]))
+    venues, ids = arrays["market_center"], arrays["tick_id"]
+    counts, failing = K.rule_failures(
+        arrays["price"],
+        arrays["size"],
+        arrays["bid"],
+        arrays["ask"],
+        ids,
+        venues,
+        arrays.wall_ns(),
+        MAX_PRICE,
+        MAX_SIZE,
+        _minutes(PRE_MARKET_OPEN),
+        _minutes(AFTER_HOURS_CLOSE),
+    )
+    by_rule = {rule: int(n) for rule, n in zip(ROW_RULES, counts.tolist(), strict=True) if n}
+    if K.increasing_per_venue(venues, ids):  # the usual stored day: nothing can repeat
+        repeat = np.zeros(len(arrays), bool)
+    else:
+        repeat = IdentitySet(len(arrays)).add(identity(venues, ids))
     stamps = arrays["timestamp"]
     backwards = np.flatnonzero(stamps[1:] < stamps[:-1]) + 1
     reasons = Counter(quarantined["reason"].tolist()) if len(quarantined) else Counter()

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from oss20.schema import TZINFO
+from oss20.validation import _kernels as K
+from oss20.validation.day import DayTicks
 from oss20.validation.results import CheckResult, judge
 
 TIER = 3
@@ -23,48 +25,13 @@ MINUTE_NS = 60 * 10**9
 
 def minute_bars(
     ns: np.ndarray, price: np.ndarray, size: np.ndarray, qualified: np.ndarray, midnight: int
-) -> dict:
+) -> dict[str, np.ndarray]:
     """IQFeed-style 1-minute bars of one day's trades (time order): end (ns), OHLC, volume, trades."""
-    if len(ns) == 0:
-        empty = np.empty(0)
-        return {
-            "end": np.empty(0, np.int64),
-            "open": empty,
-            "high": empty,
-            "low": empty,
-            "close": empty,
-            "volume": np.empty(0, np.int64),
-            "trades": np.empty(0, np.int64),
-        }
-    key = (ns - midnight) // MINUTE_NS
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    ends = np.r_[starts[1:], len(ns)] - 1
-    index = np.arange(len(ns))
-    first_q = np.minimum.reduceat(np.where(qualified, index, len(ns)), starts)
-    last_q = np.maximum.reduceat(np.where(qualified, index, -1), starts)
-    any_q = last_q >= 0
-    high = np.where(
-        any_q,
-        np.maximum.reduceat(np.where(qualified, price, -np.inf), starts),
-        np.maximum.reduceat(price, starts),
-    )
-    low = np.where(
-        any_q,
-        np.minimum.reduceat(np.where(qualified, price, np.inf), starts),
-        np.minimum.reduceat(price, starts),
-    )
-    return {
-        "end": midnight + (key[starts] + 1) * MINUTE_NS,
-        "open": price[np.where(any_q, first_q, starts)],
-        "high": high,
-        "low": low,
-        "close": price[np.where(any_q, last_q, ends)],
-        "volume": np.add.reduceat(size, starts),
-        "trades": ends - starts + 1,
-    }
+    names = ("end", "open", "high", "low", "close", "volume", "trades")
+    return dict(zip(names, K.minute_bars(ns, price, size, qualified, midnight, MINUTE_NS), strict=True))
 
 
-def compare_minutes(ours: dict, feed: pd.DataFrame) -> CheckResult:
+def compare_minutes(ours: dict[str, np.ndarray], feed: pd.DataFrame) -> CheckResult:
     """Stored ticks' 1-minute bars against the feed's (HIT 60 s, labelled by their end)."""
     feed_end = feed["timestamp"].array.asi8
     both, mine, theirs = np.intersect1d(ours["end"], feed_end, assume_unique=True, return_indices=True)
@@ -99,28 +66,17 @@ def compare_minutes(ours: dict, feed: pd.DataFrame) -> CheckResult:
     )
 
 
-def compare_daily(
-    ns: np.ndarray,
-    price: np.ndarray,
-    total_volume: np.ndarray,
-    regular_c: np.ndarray,
-    feed_day: pd.Series | None,
-) -> CheckResult:
+def compare_daily(d: DayTicks, feed_day: pd.Series | None) -> CheckResult:
     """The day's regular-session OHLC (basis C prints) and final volume against the feed's daily bar."""
     if feed_day is None:
         return judge(TIER, "daily_bar", {}, warn=True, message="the feed has no daily bar for this day")
-    prices = price[regular_c]
-    ours = {
-        "open": float(prices[0]) if len(prices) else float("nan"),
-        "high": float(prices.max()) if len(prices) else float("nan"),
-        "low": float(prices.min()) if len(prices) else float("nan"),
-        "close": float(prices[-1]) if len(prices) else float("nan"),
-    }
+    o, h, lo, c, _, _ = d.ohlc
+    ours = {"open": o, "high": h, "low": lo, "close": c}
     off = {
         name: abs(ours[name] - float(feed_day[name])) / max(abs(float(feed_day[name])), 1e-12)
         for name in ours
     }
-    volume = int(total_volume.max()) if len(total_volume) else 0
+    volume = int(d.total_volume.max()) if len(d) else 0
     metrics = {
         **{f"{k}_diff_bps": (v * 1e4 if v == v else None) for k, v in off.items()},
         "volume": volume,

@@ -65,8 +65,11 @@ def session_coverage(ns: np.ndarray, day: dt.date) -> CheckResult:
     )
 
 
-def holes(ns: np.ndarray, day: dt.date, feed_minute_ends: np.ndarray | None) -> CheckResult:
+def holes(stored_minute_ends: np.ndarray, day: dt.date, feed_minute_ends: np.ndarray | None) -> CheckResult:
     """Minutes the feed traded in and the store holds nothing for, as merged [start, end) ranges.
+
+    Both sides are 1-minute bar ends (epoch ns): the stored ticks' (``tier3.minute_bars``) and the
+    feed's (HIT).
 
     Without the feed's bars (``None``), regular-session stretches of ``QUIET_MINUTES`` without a
     stored trade warn: they may be holes, or a halt.
@@ -74,7 +77,7 @@ def holes(ns: np.ndarray, day: dt.date, feed_minute_ends: np.ndarray | None) -> 
     if not calendar.is_session(day):
         return judge(TIER, "holes", {}, message="not a trading day")
     midnight = pd.Timestamp(day).tz_localize(TZINFO).value
-    stored = np.unique((ns - midnight) // MINUTE_NS)
+    stored = (stored_minute_ends - midnight) // MINUTE_NS - 1
     if feed_minute_ends is None:
         s = calendar.session(day)
         first, last = (s.open.value - midnight) // MINUTE_NS, (s.close.value - midnight) // MINUTE_NS
