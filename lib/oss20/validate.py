@@ -64,6 +64,7 @@ def run(
     layouts = {s: tier4.storage_layout(stored_keys, s, first, last, store.asset_class) for s in tickers}
     days = {s: sorted(layouts[s]) for s in tickers}
     bars, note = _feed_bars(settings, days, first, last) if feed else ({}, "feed not asked")
+    malformed = {day: len(store.malformed(day)) for day in sorted({d for ds in days.values() for d in ds})}
     reports = []
     for symbol in tickers:
         for day in days[symbol]:
@@ -77,6 +78,7 @@ def run(
                 daily,
                 layouts[symbol][day],
                 note,
+                malformed[day],
             )
             _store_metadata(settings.resolved_arctic_uri, report)
             reports.append(report)

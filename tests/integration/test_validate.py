@@ -92,8 +92,12 @@ def test_each_injected_fault_is_flagged_by_its_tier_in_place(
         checks = {(x.tier, x.check): x for x in report.results}
         kept = store.quarantined(symbol, DAY)
         quarantine = checks[(1, "quarantine")]
-        assert quarantine.metrics["quarantined"] == len(kept)
-        assert quarantine.status == ("warn" if len(kept) else "pass")
+        garbled = len(store.malformed(DAY))
+        assert (
+            quarantine.metrics["quarantined"] == len(kept)
+            and quarantine.metrics["malformed_lines"] == garbled
+        )
+        assert quarantine.status == ("warn" if len(kept) or garbled else "pass")
         duplicates += quarantine.metrics.get("duplicate", 0)
         stored = store.read(symbol, DAY)
         truth = market.ticks(symbol, DAY)

@@ -125,7 +125,10 @@ def test_quarantined_ticks_warn_in_tier_1_with_their_reasons(market: Market) -> 
     ticks = market.ticks(SYMBOL, DAY)
     rejected = ticks.iloc[[5, 6, 7]].assign(reason=["duplicate", "duplicate", "price_range"])
     check = result(report(market, DAY, quarantined=rejected), 1, "quarantine")
-    assert check.status == "warn" and check.metrics == {"quarantined": 3, "duplicate": 2, "price_range": 1}
+    assert check.status == "warn"
+    assert check.metrics == {"quarantined": 3, "duplicate": 2, "price_range": 1, "malformed_lines": 0}
+    garbled = result(report(market, DAY, malformed=4), 1, "quarantine")
+    assert garbled.status == "warn" and "4 unparseable feed lines" in garbled.message
 
 
 def test_a_long_silence_while_the_quote_moves_is_stale(market: Market) -> None:

@@ -94,7 +94,7 @@ class StoreWriter:
                 1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_open_stores,
-                initargs=(self.uri, self.asset_class),
+                initargs=(self.uri, self.asset_class, os.getpid()),
             )
             self._pid = self._pool.submit(os.getpid)
         return self._pool
@@ -112,11 +112,13 @@ WRITER_NICENESS = 10
 """The writer's batch work yields the CPU to the collector's event loop (and the feed) when they want it."""
 
 
-def _open_stores(uri: str, asset_class: str) -> None:
+def _open_stores(uri: str, asset_class: str, collector: int) -> None:
     """In the writer process: die with the collector, give way on the CPU, open the stores once."""
     global _ticks, _bars
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != collector:  # it died before the signal was armed: never write beside its successor
+        os._exit(1)
     os.nice(WRITER_NICENESS)
     _ticks, _bars = TickStore(uri, asset_class), BarStore(uri)
 

@@ -75,17 +75,19 @@ def validate_day(
     feed_daily: pd.Series | None,
     layout: CheckResult | None = None,
     feed_note: str = "",
+    malformed: int = 0,
 ) -> DayReport:
     """Run tiers 1-4 on one stored symbol-day (``TICK_COLUMNS``, time order) and build its metadata.
 
     ``feed_minutes`` are the feed's 1-minute bars of the day (HIT 60 s) and ``feed_daily`` its daily
     bar (HDT); None when the feed could not be asked (``feed_note`` says why), which makes tier 3
-    warn and tier 4 look for quiet stretches instead of holes.
+    warn and tier 4 look for quiet stretches instead of holes. ``malformed`` counts the day's
+    unparseable feed lines (they may have been this symbol's trades).
     """
     seconds: dict[str, float] = {}
     clock = _Clock(seconds)
     with clock("tier1"):
-        results = tier1.check_stored_day(ticks, quarantined)
+        results = tier1.check_stored_day(ticks, quarantined, malformed)
     with clock("columns"):
         d = DayTicks.from_frame(symbol, day, ticks)
     with clock("tier2"):

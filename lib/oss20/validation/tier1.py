@@ -177,8 +177,9 @@ def _minutes(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
-def check_stored_day(ticks: pd.DataFrame, quarantined: pd.DataFrame) -> list[CheckResult]:
-    """Tier 1 over a stored symbol-day (what it holds must pass every rule) and its quarantine."""
+def check_stored_day(ticks: pd.DataFrame, quarantined: pd.DataFrame, malformed: int = 0) -> list[CheckResult]:
+    """Tier 1 over a stored symbol-day (what it holds must pass every rule), its quarantine, and the
+    count of that day's feed lines that could not be parsed at all (``malformed``, any symbol's)."""
     problems = [
         f"{name}: {ticks[name].dtype} (expected {dtype})"
         for name, dtype in TICK_COLUMNS.items()
@@ -245,8 +246,12 @@ def check_stored_day(ticks: pd.DataFrame, quarantined: pd.DataFrame) -> list[Che
         judge(
             TIER,
             "quarantine",
-            {"quarantined": len(quarantined), **reasons},
-            warn=len(quarantined) > 0,
-            message=", ".join(f"{n} {reason}" for reason, n in reasons.items()) or "nothing quarantined",
+            {"quarantined": len(quarantined), **reasons, "malformed_lines": malformed},
+            warn=len(quarantined) > 0 or malformed > 0,
+            message=", ".join(
+                [f"{n} {reason}" for reason, n in reasons.items()]
+                + ([f"{malformed} unparseable feed lines that day"] if malformed else [])
+            )
+            or "nothing quarantined",
         ),
     ]
