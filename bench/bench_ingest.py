@@ -539,12 +539,6 @@ def _arrow(relation: Any) -> pa.Table:
     return fetch()
 
 
-def _arrow(relation: Any) -> pa.Table:
-    """DuckDB's Arrow table of a relation (``to_arrow_table`` from 1.4, ``fetch_arrow_table`` before)."""
-    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-    return fetch()
-
-
 def readme_table(results: dict) -> list[str]:
     """The README tables of a run: firehose and its peers, latency, reads."""
     m = results["machine"]
