@@ -1,0 +1,1 @@
+"""Param-driven Panel components the dashboards compose."""

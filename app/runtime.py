@@ -1,0 +1,93 @@
+"""What every dashboard served by one process shares: the bus, the cache and one live board.
+
+Embedded (no ``OSS20_REDIS_URL``): the process runs the IQFeed simulator and the collector itself,
+in a thread of their own, and the dashboards read the collector's in-process bus and cache.
+With Redis: a collector runs elsewhere and the dashboards subscribe to Redis. Either way one
+background thread folds the bus into the ``LiveBoard`` about ten times a second, so any number of
+browser sessions read one board and nothing waits on the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+from oss20.bus import Bus, open_bus
+from oss20.collection import Collector, CollectorOptions
+from oss20.config import Settings
+from oss20.iqfeed.client import Endpoint
+from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+from oss20.live import LiveBoard
+from oss20.storage.cache import Cache, open_cache
+from oss20.symbols import validate_symbol
+
+log = logging.getLogger(__name__)
+
+DEMO_WATCHLIST = ("AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "SPY", "QQQ", "JPM", "XOM", "KO")
+FEED_EVERY = 0.1
+"""Seconds between two folds of the bus into the board (the pages update about ten times a second)."""
+QUOTES_EVERY = 0.5
+STATUS_EVERY = 5.0
+
+
+class Runtime:
+    """The shared state of the served dashboards; ``Runtime.shared()`` gives the process's one."""
+
+    def __init__(self, settings: Settings, symbols: Sequence[str], speed: float = 1.0) -> None:
+        self.settings = settings
+        self.symbols = [validate_symbol(s) for s in symbols]
+        self.board = LiveBoard(self.symbols)
+        self.simulator: Simulator | None = None
+        self.collector: Collector | None = None
+        self._stop = threading.Event()
+        if settings.redis_url:
+            self.bus: Bus = open_bus(settings.redis_url)
+            self.cache: Cache = open_cache(settings.redis_url)
+        else:
+            self.collector = self._embed(speed)
+            self.bus, self.cache = self.collector.bus, self.collector.cache
+        self._ticks = self.bus.subscribe(kinds=["tick"], symbols=self.symbols)
+        self._feeder = threading.Thread(target=self._feed, name="oss20-live-board", daemon=True)
+        self._feeder.start()
+
+    @classmethod
+    @functools.cache
+    def shared(cls) -> Runtime:
+        """The process's runtime, from the environment (``OSS20_WATCHLIST``, ``OSS20_DEMO_SPEED``)."""
+        settings = Settings.from_env()
+        symbols = [s for s in settings.watchlist.split(",") if s.strip()] or list(DEMO_WATCHLIST)
+        return cls(settings, symbols, float(os.environ.get("OSS20_DEMO_SPEED", "1")))
+
+    def _embed(self, speed: float) -> Collector:
+        """Start the simulator (on free ports) and the collector in a thread with its own event loop."""
+        config = SimulatorConfig(host="127.0.0.1", level1_port=0, lookup_port=0, admin_port=0, speed=speed)
+        self.simulator = Simulator(config)
+        self.simulator.start()
+        ports = self.simulator.ports
+        endpoint = Endpoint("127.0.0.1", ports["level1"], ports["lookup"], ports["admin"])
+        options = CollectorOptions(metrics_port=None)
+        collector = Collector(self.symbols, self.settings, options, endpoint)
+        thread = threading.Thread(
+            target=asyncio.run, args=(collector.run(),), name="oss20-collector", daemon=True
+        )
+        thread.start()
+        log.info("embedded simulator and collector started symbols=%s", ",".join(self.symbols))
+        return collector
+
+    def _feed(self) -> None:
+        quotes_at = status_at = 0.0
+        while not self._stop.wait(FEED_EVERY):
+            now = time.monotonic()
+            self.board.add(self._ticks.drain(), now)
+            if now - quotes_at >= QUOTES_EVERY:
+                quotes_at = now
+                self.board.quote(self.cache.latest_many(self.symbols))
+            if now - status_at >= STATUS_EVERY:
+                status_at = now
+                statuses = {s: self.cache.validation_status(s) for s in self.symbols}
+                self.board.grade({s: str(v.get("status", "")) for s, v in statuses.items() if v})
