@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/oss20 demo
+	$(BIN)/oss20 serve
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval-lax -p no:cacheprovider

@@ -64,12 +64,20 @@ class Runtime:
         return cls(settings, symbols, float(os.environ.get("OSS20_DEMO_SPEED", "1")))
 
     def _embed(self, speed: float) -> Collector:
-        """Start the simulator (on free ports) and the collector in a thread with its own event loop."""
-        config = SimulatorConfig(host="127.0.0.1", level1_port=0, lookup_port=0, admin_port=0, speed=speed)
+        """Start the simulator (on the settings' IQFeed ports; 0 picks free ones) and the collector in
+        a thread with its own event loop."""
+        s = self.settings
+        config = SimulatorConfig(
+            host=s.iqfeed_host,
+            level1_port=s.level1_port,
+            lookup_port=s.lookup_port,
+            admin_port=s.admin_port,
+            speed=speed,
+        )
         self.simulator = Simulator(config)
         self.simulator.start()
         ports = self.simulator.ports
-        endpoint = Endpoint("127.0.0.1", ports["level1"], ports["lookup"], ports["admin"])
+        endpoint = Endpoint(s.iqfeed_host, ports["level1"], ports["lookup"], ports["admin"])
         options = CollectorOptions(metrics_port=None)
         collector = Collector(self.symbols, self.settings, options, endpoint)
         thread = threading.Thread(

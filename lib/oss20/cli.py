@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -398,6 +399,34 @@ def validate(
     Console().print(table)
     if any(report.status == "fail" for report in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="HTTP port of the dashboards.")] = 5006,
+    address: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    origin: Annotated[
+        list[str] | None, typer.Option(help="Allowed websocket origin host:port (repeatable).")
+    ] = None,
+) -> None:
+    """Serve every dashboard (dashboards/*.ipynb) with Panel; without OSS20_REDIS_URL the server
+    also runs the simulator and the collector."""
+    from pathlib import Path
+
+    pages = sorted((Path(__file__).resolve().parents[2] / "dashboards").glob("*.ipynb"))
+    if not pages:
+        typer.echo("oss20: no dashboards found next to this installation (dashboards/*.ipynb)", err=True)
+        raise typer.Exit(2)
+    origins = origin or [f"localhost:{port}", f"127.0.0.1:{port}"]
+    panel = Path(sys.executable).with_name("panel")
+    args = [str(panel), "serve", *map(str, pages), "--port", str(port), "--address", address]
+    for allowed in origins:
+        args += ["--allow-websocket-origin", allowed]
+    args += ["--index", pages[0].stem]
+    typer.echo(
+        f"oss20: dashboards on http://{address}:{port}/ ({', '.join(p.stem for p in pages)})", err=True
+    )
+    os.execv(args[0], args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""A served dashboard (``panel serve`` in a child process, embedded simulator and collector) and a
-real headless Chromium to look at it; screenshots go to tests/artifacts/."""
+"""The served dashboards (``oss20 serve`` in a child process, embedded simulator and collector) and
+a real headless Chromium to look at them; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -31,17 +31,21 @@ def free_port() -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboards on a free port, with a fast embedded market; yields the base URL."""
     port = free_port()
-    env = {**os.environ, "OSS20_DATA_DIR": str(tmp_path_factory.mktemp("served")), "OSS20_DEMO_SPEED": "30"}
+    env = {
+        **os.environ,
+        "OSS20_DATA_DIR": str(tmp_path_factory.mktemp("served")),
+        "OSS20_DEMO_SPEED": "30",
+        **{f"OSS20_{name}_PORT": "0" for name in ("LEVEL1", "LOOKUP", "ADMIN")},
+    }
     log = tmp_path_factory.mktemp("log") / "panel.log"
     command = [
-        str(Path(sys.executable).with_name("panel")),
+        str(Path(sys.executable).with_name("oss20")),
         "serve",
-        str(ROOT / "dashboards" / "market.ipynb"),
         "--address",
         "127.0.0.1",
         "--port",
         str(port),
-        "--allow-websocket-origin",
+        "--origin",
         f"127.0.0.1:{port}",
     ]
     with log.open("wb") as sink:

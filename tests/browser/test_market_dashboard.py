@@ -20,7 +20,7 @@ def cells(page: Page, column: str) -> list[str]:
 
 def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, artifacts: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(served + "/market")
+    page.goto(served + "/")  # the index is the market page
     page.locator('.tabulator-cell[tabulator-field="symbol"]').first.wait_for(timeout=30_000)
     assert cells(page, "symbol") == list(DEMO_WATCHLIST)
     deadline = time.monotonic() + 30
