@@ -210,6 +210,8 @@ class Collector:
         self._fills: set[asyncio.Task[None]] = set()
         self._dirty: dict[str, pd.Timestamp | None] = {}
         self._updates: list[dict[str, np.ndarray]] = []  # update columns since the last cache write
+        self._reported: dict[str, int] = {}  # latest trade time the feed's updates report, epoch ns
+        self._asked: dict[str, int] = {}  # end of the last history fill asked per symbol, epoch ns
         self._latest_at = 0.0
         self._publish_failures = 0
         self._reconnects = 0
@@ -311,6 +313,8 @@ class Collector:
             part = int(np.searchsorted(starts, at, side="right")) - 1
             columns, row = self._updates[part], at - int(starts[part])
             latest = {name: values[row : row + 1].tolist()[0] for name, values in columns.items()}
+            if latest["timestamp"] != NAT:
+                self._reported[symbol] = max(latest["timestamp"], self._reported.get(symbol, NAT))
             latest["timestamp"] = None if latest["timestamp"] == NAT else _stamp(latest["timestamp"])
             self.cache.set_latest(symbol, latest)
         self._updates.clear()
@@ -392,14 +396,25 @@ class Collector:
         return _stamp(max(held)) if held else None
 
     def _refill_dirty(self) -> None:
-        """Fill each dirty symbol from before its garbled line (or the session start) to its latest tick."""
+        """Fill each dirty symbol from before its garbled line (or the session start) to its latest tick.
+
+        A symbol whose quotes report a later trade than any held is dirty too: its last trade was
+        garbled (or rejected) and no trade followed it, so nothing else would bring it back.
+        """
+        for symbol, reported in self._reported.items():
+            held = self._held_now(symbol)
+            known = max(held.value, self._asked.get(symbol, NAT)) if held is not None else None
+            if known is not None and reported > known and symbol not in self._dirty:
+                self._dirty[symbol] = held
         for symbol, since in list(self._dirty.items()):
-            until = self._held_now(symbol)
-            if until is None:
+            held = self._held_now(symbol)
+            if held is None:
                 continue
+            until = max(held, _stamp(self._reported.get(symbol, held.value)))
             begin = since if since is not None else calendar.session(until.date()).pre_open
             if until > begin:
                 del self._dirty[symbol]
+                self._asked[symbol] = until.value
                 self._spawn_fill(symbol, begin, until)
 
     def _fill_from_summaries(self, summaries: pd.DataFrame) -> None:

@@ -57,9 +57,27 @@ async def collect(collector: Collector, market: Market) -> None:
         async with asyncio.timeout(90):
             while not all(collector.store.count(s, DAY) >= n for s, n in expected.items()):
                 await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"not all stored after 90 s: {missing(collector, market)}") from None
     finally:
         collector.stop()
         await run_task
+
+
+def missing(collector: Collector, market: Market) -> dict[str, object]:
+    """Per symbol: stored and true counts, and the first true ticks not stored (time, venue, TickID)."""
+    out: dict[str, object] = {"counts": collector.counts.as_dict()}
+    for symbol in SYMBOLS:
+        stored = collector.store.read(symbol, DAY)
+        truth = market.ticks(symbol, DAY)
+        keys = set(zip(stored["market_center"], stored["tick_id"], strict=True))
+        lost = truth[[k not in keys for k in zip(truth["market_center"], truth["tick_id"], strict=True)]]
+        out[symbol] = (
+            len(stored),
+            len(truth),
+            lost[["timestamp", "market_center", "tick_id"]].head(5).to_dict("records"),
+        )
+    return out
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
