@@ -207,6 +207,7 @@ class Collector:
         self._tier1 = Tier1State()
         self._pending = _Pending()
         self._held: dict[tuple[str, dt.date], int] = {}  # latest tick held per symbol-day, epoch ns
+        self._live_ns: dict[str, int] = {}  # latest trade read off the live stream per symbol, epoch ns
         self._fills: set[asyncio.Task[None]] = set()
         self._dirty: dict[str, pd.Timestamp | None] = {}
         self._updates: list[dict[str, np.ndarray]] = []  # update columns since the last cache write
@@ -350,6 +351,8 @@ class Collector:
             last = int(ticks_of["timestamp"].max())
             if last > self._held.get((symbol, day), NAT):
                 self._held[(symbol, day)] = last
+            if live and last > self._live_ns.get(symbol, NAT):
+                self._live_ns[symbol] = last
         if live:  # after every tick event: bars completing never hold up the batch's ticks
             stamps, prices, sizes = grouped["timestamp"], grouped["price"], grouped["size"]
             qualified = (grouped["basis"] == "C") | (grouped["basis"] == "E")
@@ -387,7 +390,8 @@ class Collector:
         parts = line.split(b",", 2)
         named = parts[1].decode("latin-1") if len(parts) > 1 and parts[0] in (b"Q", b"P") else ""
         for symbol in [named] if named in self.symbols else self.symbols:
-            since = self._held_now(symbol)
+            # the stream's own position: history fills may already hold later ticks than the garbled one
+            since = _stamp(self._live_ns[symbol]) if symbol in self._live_ns else self._held_now(symbol)
             earlier = self._dirty.get(symbol, since)
             self._dirty[symbol] = None if since is None or earlier is None else min(earlier, since)
 

@@ -51,3 +51,16 @@ def test_nothing_is_asked_when_the_quotes_report_no_later_trade(collector: Colle
     collector._cache_latest()
     collector._refill_dirty()
     assert fills == []
+
+
+def test_a_garbled_line_is_refetched_from_the_streams_position_not_from_history_held_ahead(
+    collector: Collector,
+) -> None:
+    fills: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+    collector._spawn_fill = lambda symbol, begin, end: fills.append((symbol, begin, end))  # type: ignore[method-assign]
+    day = pd.Timestamp(NS, tz="America/New_York").date()
+    collector._live_ns["KO"] = NS  # the stream has delivered KO up to here
+    collector._held[("KO", day)] = NS + 30 * 10**9  # a history fill already holds 30 s further
+    collector._mark_dirty(b"Q,KO,60.5\x07#junk")  # a trade between the two, garbled
+    collector._refill_dirty()
+    assert [(s, b.value, e.value) for s, b, e in fills] == [("KO", NS, NS + 30 * 10**9)]
