@@ -82,4 +82,7 @@ def test_killed_and_restarted_collector_stores_the_session_exactly_once(
     assert code == 0, log.read_text()[-3000:]
     stored = canonical(store.read_range(SYMBOLS, DAY, DAY))
     assert not stored.duplicated(ORDER).any(), "a tick was stored twice"
+    held = set(stored[ORDER].itertuples(index=False, name=None))
+    lost = expected[[key not in held for key in expected[ORDER].itertuples(index=False, name=None)]]
+    assert lost.empty, f"{len(lost)} ticks lost (seed {seed}), first: {lost.head(5).to_dict('records')}"
     pd.testing.assert_frame_equal(stored, expected)
