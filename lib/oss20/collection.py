@@ -542,7 +542,10 @@ class Collector:
         await self.history.close()
         self._cache_latest()
         await self._flush()
-        await asyncio.wrap_future(self.writer.compact())
+        try:
+            await asyncio.wrap_future(self.writer.compact())
+        except Exception as err:  # the writer is gone: what is unchecked waits in the journal
+            log.error("compaction at stop failed error=%r", err)
         self.writer.close()
         self.journal.close()
         self._announce("stopped", force=True)
