@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from oss20.bus import Bus, open_bus
+from oss20.bus import Bus, CollectionEvent, open_bus
 from oss20.collection import Collector, CollectorOptions
 from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint
@@ -52,6 +52,8 @@ class Runtime:
             self.collector = self._embed(speed)
             self.bus, self.cache = self.collector.bus, self.collector.cache
         self._ticks = self.bus.subscribe(kinds=["tick"], symbols=self.symbols)
+        self._progress = self.bus.subscribe(kinds=["collection"])
+        self.collection: CollectionEvent | None = None  # the collector's latest progress report
         self._feeder = threading.Thread(target=self._feed, name="oss20-live-board", daemon=True)
         self._feeder.start()
 
@@ -92,6 +94,9 @@ class Runtime:
         while not self._stop.wait(FEED_EVERY):
             now = time.monotonic()
             self.board.add(self._ticks.drain(), now)
+            reports = [e for e in self._progress.drain() if isinstance(e, CollectionEvent)]
+            if reports:
+                self.collection = reports[-1]
             if now - quotes_at >= QUOTES_EVERY:
                 quotes_at = now
                 self.board.quote(self.cache.latest_many(self.symbols))

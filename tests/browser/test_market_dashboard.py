@@ -1,4 +1,5 @@
-"""The market dashboard in real headless Chromium: it loads, and its live values change."""
+"""The market dashboard in real headless Chromium: it loads, its live values change, and the
+collector's health shows it running and storing."""
 
 from __future__ import annotations
 
@@ -32,5 +33,8 @@ def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, 
     while cells(page, "last") + cells(page, "volume") == first:
         assert time.monotonic() < deadline, "the live values did not change"
         page.wait_for_timeout(250)
+    assert page.get_by_text("collector:").first.inner_text().startswith("collector: running")
+    stored = page.get_by_text("stored", exact=True).first.evaluate("e => e.parentElement.innerText")
+    assert stored.splitlines()[0] == "stored" and int(stored.splitlines()[1].replace(",", "")) > 0
     page.screenshot(path=artifacts / "market.png", full_page=True)
     page.close()
