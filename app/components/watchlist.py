@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import panel as pn
 import param
 from bokeh.models.widgets.tables import NumberFormatter
@@ -31,7 +30,6 @@ class Watchlist(pn.viewable.Viewer):
     """
 
     period = param.Integer(default=100, bounds=(50, 5000), doc="Milliseconds between refreshes.")
-    updates = param.Integer(default=0, doc="Refreshes that changed a cell (for tests and health).")
 
     def __init__(self, runtime: Runtime, **params: object) -> None:
         super().__init__(**params)
@@ -56,12 +54,6 @@ class Watchlist(pn.viewable.Viewer):
         patch = frame.loc[rows].assign(time=frame.loc[rows, "time"].dt.strftime("%H:%M:%S"))
         self._table.patch(patch.drop(columns="symbol"), as_index=True)
         self._shown = frame
-        self.updates += 1
-
-    @property
-    def table(self) -> pd.DataFrame:
-        """What the table shows now."""
-        return self._table.value
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._table

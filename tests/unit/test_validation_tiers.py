@@ -38,6 +38,13 @@ def result(r: DayReport, tier: int, check: str) -> CheckResult:
     return next(x for x in r.results if (x.tier, x.check) == (tier, check))
 
 
+def without(ticks: pd.DataFrame, start: str, end: str) -> tuple[pd.DataFrame, pd.Timestamp, pd.Timestamp]:
+    """``ticks`` less those from ``start`` to ``end`` (times of DAY): what a feed gap leaves."""
+    lo, hi = (pd.Timestamp(f"{DAY} {t}", tz="America/New_York") for t in (start, end))
+    kept = ticks[(ticks["timestamp"] < lo) | (ticks["timestamp"] >= hi)].reset_index(drop=True)
+    return kept, lo, hi
+
+
 def mid_session_trade(ticks: pd.DataFrame) -> int:
     """A basis-C trade in the middle of the regular session, its neighbours basis C too."""
     c = np.flatnonzero(ticks["basis"].to_numpy() == "C")
@@ -87,12 +94,7 @@ def test_a_real_fast_move_is_not_a_bad_print(market: Market) -> None:
 
 
 def test_a_dropped_stretch_is_a_hole_exactly_where_the_feed_traded(market: Market) -> None:
-    ticks = market.ticks(SYMBOL, DAY)
-    lo, hi = (
-        pd.Timestamp(f"{DAY} 11:00", tz="America/New_York"),
-        pd.Timestamp(f"{DAY} 11:20", tz="America/New_York"),
-    )
-    kept = ticks[(ticks["timestamp"] < lo) | (ticks["timestamp"] >= hi)].reset_index(drop=True)
+    kept, lo, hi = without(market.ticks(SYMBOL, DAY), "11:00", "11:20")
     r = report(market, DAY, kept)
     holes = result(r, 4, "holes")
     feed = market.interval_bars(SYMBOL, DAY, 60)["timestamp"]
@@ -132,12 +134,7 @@ def test_quarantined_ticks_warn_in_tier_1_with_their_reasons(market: Market) -> 
 
 
 def test_a_long_silence_while_the_quote_moves_is_stale(market: Market) -> None:
-    ticks = market.ticks(SYMBOL, DAY)
-    lo, hi = (
-        pd.Timestamp(f"{DAY} 13:00", tz="America/New_York"),
-        pd.Timestamp(f"{DAY} 13:30", tz="America/New_York"),
-    )
-    kept = ticks[(ticks["timestamp"] < lo) | (ticks["timestamp"] >= hi)].reset_index(drop=True)
+    kept, lo, hi = without(market.ticks(SYMBOL, DAY), "13:00", "13:30")
     stale = result(report(market, DAY, kept), 2, "staleness")
     assert stale.status == "warn" and len(stale.ranges) == 1
     start, end = stale.ranges[0]
