@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from oss20.passwords import verify_password
 from oss20.storage.catalog import (
     Catalog,
     CatalogUnavailable,
@@ -69,13 +70,15 @@ def stored(url: str, query: str) -> list[tuple[Any, ...]]:
 
 def test_migrations_create_the_tables_once(url: str) -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    latest = MIGRATIONS[-1].version
     with open_catalog(url) as catalog:
-        assert catalog.schema_version() == 1
+        assert catalog.schema_version() == latest
     with open_catalog(url) as catalog:
         assert catalog.migrate() == []
-        assert catalog.schema_version() == 1
-    assert stored(url, "SELECT version, name FROM schema_migrations") == [(1, MIGRATIONS[0].name)]
-    for table in ("system_config", "collection_tasks", "validation_results"):
+        assert catalog.schema_version() == latest
+    applied = stored(url, "SELECT version, name FROM schema_migrations ORDER BY version")
+    assert applied == [(m.version, m.name) for m in MIGRATIONS]
+    for table in ("system_config", "collection_tasks", "validation_results", "users"):
         assert stored(url, f"SELECT COUNT(*) FROM {table}") == [(0,)]
 
 
@@ -85,8 +88,8 @@ def test_concurrent_opens_migrate_once(url: str) -> None:
             return catalog.schema_version()
 
     with ThreadPoolExecutor(4) as pool:
-        assert list(pool.map(lambda _: version(), range(4))) == [1, 1, 1, 1]
-    assert stored(url, "SELECT COUNT(*) FROM schema_migrations") == [(1,)]
+        assert list(pool.map(lambda _: version(), range(4))) == [len(MIGRATIONS)] * 4
+    assert stored(url, "SELECT COUNT(*) FROM schema_migrations") == [(len(MIGRATIONS),)]
 
 
 def test_config_round_trips_json(catalog: Catalog) -> None:
@@ -299,3 +302,29 @@ def test_postgres_outage_raises_quickly_and_the_same_catalog_recovers() -> None:
         catalog.update_task(task_id, status="done", counters={"ticks": 2})
         done = catalog.task(task_id)
         assert done is not None and (done.status, done.counters) == ("done", {"ticks": 2})
+
+
+def test_users_keep_only_a_salted_hash_and_authenticate_with_their_role(url: str, catalog: Catalog) -> None:
+    catalog.set_user("ana", "correct horse", "admin")
+    catalog.set_user("bo", "correct horse", "viewer")
+    hashes = dict(stored(url, "SELECT username, password_hash FROM users"))
+    assert "correct horse" not in "".join(hashes.values())
+    assert hashes["ana"] != hashes["bo"], "the same password must not give the same hash (salt)"
+    assert verify_password("correct horse", hashes["ana"])
+    assert catalog.authenticate("ana", "correct horse") == "admin"
+    assert catalog.authenticate("bo", "correct horse") == "viewer"
+    assert catalog.authenticate("ana", "wrong") is None
+    assert catalog.authenticate("nobody", "correct horse") is None
+    assert catalog.authenticate("ana' OR '1'='1", "x") is None
+    catalog.set_user("bo", "new secret", "trader")
+    assert catalog.authenticate("bo", "correct horse") is None
+    assert catalog.authenticate("bo", "new secret") == "trader"
+    assert [(u.username, u.role) for u in catalog.users()] == [("ana", "admin"), ("bo", "trader")]
+    assert catalog.role("bo") == "trader" and catalog.role("nobody") is None
+    assert catalog.remove_user("bo") and not catalog.remove_user("bo")
+    with pytest.raises(ValueError, match="role must be one of viewer, trader, admin"):
+        catalog.set_user("cy", "pw", "root")
+    with pytest.raises(ValueError, match="username '../x' is not valid"):
+        catalog.set_user("../x", "pw", "viewer")
+    with pytest.raises(ValueError, match="password must not be empty"):
+        catalog.set_user("cy", "", "viewer")

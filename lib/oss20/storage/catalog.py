@@ -31,6 +31,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from oss20.config import _mask
+from oss20.passwords import ROLES, hash_password, verify_password
 from oss20.storage.migrations import MIGRATIONS, SCHEMA_MIGRATIONS
 from oss20.symbols import validate_symbol
 
@@ -85,6 +86,20 @@ class ValidationRecord:
     status: str
     metrics: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A dashboard user: name and role (the password hash stays in the catalog)."""
+
+    username: str
+    role: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+"""What a username may be: letters, digits and ``_ . @ -``, 1 to 64 of them."""
 
 
 class _Session:
@@ -385,6 +400,48 @@ class Catalog(ABC):
         frame["run_at"] = pd.to_datetime(frame["run_at"].map(_read_time), utc=True)
         return frame
 
+    def set_user(self, username: str, password: str, role: str) -> None:
+        """Create ``username`` or replace its password and role; only the password's hash is stored."""
+        params = (_username(username), hash_password(password), _choice(role, ROLES, "role"))
+        now = self._time(_now())
+        with self._transaction(write=True) as session:
+            session.run(
+                "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, "
+                "role = excluded.role, updated_at = excluded.updated_at",
+                (*params, now, now),
+            )
+
+    def remove_user(self, username: str) -> bool:
+        """Delete ``username``; False when there was no such user."""
+        with self._transaction(write=True) as session:
+            return session.run("DELETE FROM users WHERE username = ?", (_username(username),)) > 0
+
+    def users(self) -> list[UserRecord]:
+        """Every user, by name."""
+        with self._transaction() as session:
+            rows = session.rows("SELECT username, role, created_at, updated_at FROM users ORDER BY username")
+        return [
+            UserRecord(name, role, _read_time(created), _read_time(updated))
+            for name, role, created, updated in rows
+        ]
+
+    def authenticate(self, username: str, password: str) -> str | None:
+        """The role of ``username`` when ``password`` is theirs, else None (unknown users included)."""
+        if not USERNAME.fullmatch(username or ""):
+            return None
+        with self._transaction() as session:
+            rows = session.rows("SELECT password_hash, role FROM users WHERE username = ?", (username,))
+        if rows and verify_password(password, rows[0][0]):
+            return str(rows[0][1])
+        return None
+
+    def role(self, username: str) -> str | None:
+        """The role of ``username``, or None when there is no such user."""
+        with self._transaction() as session:
+            rows = session.rows("SELECT role FROM users WHERE username = ?", (username,))
+        return str(rows[0][0]) if rows else None
+
     def _time(self, value: dt.datetime | None) -> Any:
         """A UTC time as this backend stores it."""
         if value is None or not self._text_times:
@@ -576,6 +633,12 @@ def _read_day(raw: Any) -> dt.date:
 def _text(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be non-empty text, got {value!r}")
+    return value
+
+
+def _username(value: str) -> str:
+    if not isinstance(value, str) or not USERNAME.fullmatch(value):
+        raise ValueError(f"username {value!r} is not valid: use 1 to 64 letters, digits or _ . @ -")
     return value
 
 

@@ -116,5 +116,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         },
     ),
+    Migration(
+        version=2,
+        name="dashboard users and their roles",
+        statements={
+            "sqlite": (
+                """CREATE TABLE users (
+                    username TEXT PRIMARY KEY,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'trader', 'admin')),
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )""",
+            ),
+            "postgresql": (
+                """CREATE TABLE users (
+                    username TEXT PRIMARY KEY,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'trader', 'admin')),
+                    created_at TIMESTAMPTZ NOT NULL,
+                    updated_at TIMESTAMPTZ NOT NULL
+                )""",
+            ),
+        },
+    ),
 )
 """Every migration, in version order (1, 2, ...)."""
