@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -26,6 +27,7 @@ from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import ValidationRecord, open_catalog
 from oss20.symbols import validate_symbol
 from oss20.validation import tier4
+from oss20.validation.offenders import offending_ticks
 from oss20.validation.report import DayReport, validate_day
 
 log = logging.getLogger(__name__)
@@ -146,6 +148,70 @@ def read_metadata(
     key = keys.key(name, symbol, day, interval=METADATA_INTERVAL, tier=tier)
     lib = library(uri, name)
     return lib.read(key).data if lib.has_symbol(key) else pd.DataFrame()
+
+
+def results(
+    symbol: str | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Recorded check outcomes (``Catalog.validation_results``), optionally of one symbol, ``start``
+    to ``end``; raises ``CatalogUnavailable`` when the catalog cannot be reached."""
+    first = None if start is None else calendar.to_date(start)
+    last = None if end is None else calendar.to_date(end)
+    catalog = open_catalog((settings or Settings.from_env()).resolved_catalog_url)
+    try:
+        return catalog.validation_results(symbol, first, last)
+    finally:
+        catalog.close()
+
+
+INSPECTED_COLUMNS = ("price", "size", "bid", "ask", "market_center", "tick_id")
+"""What ``inspect`` reads of a stored day: enough to chart it and to show its offending ticks."""
+
+
+@dataclass(frozen=True)
+class DayInspection:
+    """One validated symbol-day: its recorded checks, its stored ticks and its quarantine."""
+
+    symbol: str
+    day: dt.date
+    results: pd.DataFrame
+    ticks: pd.DataFrame
+    quarantined: pd.DataFrame
+
+    def offenders(self, tier: int, check: str) -> pd.DataFrame:
+        """The ticks check ``(tier, check)`` blames (``offenders.offending_ticks``)."""
+        chosen = self.results[(self.results["tier"] == tier) & (self.results["check"] == check)]
+        if chosen.empty:
+            known = ", ".join(
+                f"t{t} {c}" for t, c in zip(self.results["tier"], self.results["check"], strict=True)
+            )
+            raise ValueError(
+                f"{self.symbol} {self.day} has no recorded check tier {tier} {check!r}; recorded: {known}"
+            )
+        return offending_ticks(self.ticks, self.quarantined, tier, check, chosen["details"].iloc[0])
+
+
+def inspect_day(symbol: str, day: dt.date | str, settings: Settings | None = None) -> DayInspection:
+    """Read what it takes to look into one validated symbol-day (checks, ticks, quarantine).
+
+    Raises ValueError, saying what was wrong, for a malformed symbol or day and for a symbol-day
+    the catalog holds no results of.
+
+    >>> oss20.validate.inspect_day("AAPL", "2025-01-02").offenders(2, "bad_prints")  # doctest: +SKIP
+    """
+    settings = settings or Settings.from_env()
+    ticker, date = validate_symbol(symbol), calendar.to_date(day)
+    recorded = results(ticker, date, date, settings)
+    if recorded.empty:
+        raise ValueError(
+            f"no validation results for {ticker} on {date}; run `oss20 validate {ticker} --start {date}`"
+        )
+    store = TickStore(settings.resolved_arctic_uri)
+    ticks = store.read(ticker, date, columns=INSPECTED_COLUMNS)
+    return DayInspection(ticker, date, recorded, ticks, store.quarantined(ticker, date))
 
 
 def _record(settings: Settings, reports: list[DayReport]) -> None:
