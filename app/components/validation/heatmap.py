@@ -20,6 +20,9 @@ EMPTY = (
     "`oss20 validate AAPL MSFT --start 2025-01-02 --end 2025-01-10` (or `oss20.quality(...)` in a "
     "notebook); results appear here as they are recorded."
 )
+CLIM_LOW = 50
+"""Scores at or below this are full red: one failed check already costs 15-40 points, so the colours
+spend their range where days differ."""
 VDIMS = ["score", "status", "failed", "warned", "checks"]
 
 
@@ -51,7 +54,7 @@ class ScoreHeatmap(pn.viewable.Viewer):
     def _heatmap(self, data: pd.DataFrame) -> hv.HeatMap:
         return hv.HeatMap(data, kdims=["day", "symbol"], vdims=VDIMS).opts(
             cmap="RdYlGn",
-            clim=(0, 100),
+            clim=(CLIM_LOW, 100),
             colorbar=True,
             tools=["hover", "tap"],
             xrotation=45,
