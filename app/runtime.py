@@ -20,10 +20,13 @@ from collections.abc import Sequence
 from oss20.bus import Bus, CollectionEvent, open_bus
 from oss20.collection import Collector, CollectorOptions
 from oss20.config import Settings
+from oss20.health import ServiceStatus, probe_services
 from oss20.iqfeed.client import Endpoint
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
 from oss20.live import LiveBoard
+from oss20.live_series import LiveSeries
 from oss20.storage.cache import Cache, open_cache
+from oss20.storage.catalog import Catalog, CatalogUnavailable, TaskRecord, open_catalog
 from oss20.symbols import validate_symbol
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ FEED_EVERY = 0.1
 """Seconds between two folds of the bus into the board (the pages update about ten times a second)."""
 QUOTES_EVERY = 0.5
 STATUS_EVERY = 5.0
+"""Seconds between two probes of the services, reads of the running tasks and of validation statuses."""
+CHART_INTERVAL = "1min"
 
 
 class Runtime:
@@ -42,8 +47,13 @@ class Runtime:
         self.settings = settings
         self.symbols = [validate_symbol(s) for s in symbols]
         self.board = LiveBoard(self.symbols)
+        self.series = LiveSeries(self.symbols, CHART_INTERVAL)
         self.simulator: Simulator | None = None
         self.collector: Collector | None = None
+        self.services: dict[str, ServiceStatus] = {}
+        self.tasks: list[TaskRecord] = []  # running and recent collection tasks, newest first
+        self._catalog: Catalog | None = None
+        self._catalog_lock = threading.Lock()
         self._stop = threading.Event()
         if settings.redis_url:
             self.bus: Bus = open_bus(settings.redis_url)
@@ -51,11 +61,13 @@ class Runtime:
         else:
             self.collector = self._embed(speed)
             self.bus, self.cache = self.collector.bus, self.collector.cache
-        self._ticks = self.bus.subscribe(kinds=["tick"], symbols=self.symbols)
+        for symbol in self.symbols:
+            self.series.seed(symbol, self.cache.bars(symbol, CHART_INTERVAL))
+        self._ticks = self.bus.subscribe(kinds=["tick", "bar"], symbols=self.symbols)
         self._progress = self.bus.subscribe(kinds=["collection"])
         self.collection: CollectionEvent | None = None  # the collector's latest progress report
-        self._feeder = threading.Thread(target=self._feed, name="oss20-live-board", daemon=True)
-        self._feeder.start()
+        for name, target in (("oss20-live-board", self._feed), ("oss20-status", self._watch)):
+            threading.Thread(target=target, name=name, daemon=True).start()
 
     @classmethod
     @functools.cache
@@ -89,18 +101,38 @@ class Runtime:
         log.info("embedded simulator and collector started symbols=%s", ",".join(self.symbols))
         return collector
 
+    def catalog(self) -> Catalog:
+        """The catalog (opened on first use, so a catalog that is down at start is tried again later).
+
+        Raises ``CatalogUnavailable`` while it cannot be reached."""
+        with self._catalog_lock:
+            if self._catalog is None:
+                self._catalog = open_catalog(self.settings.resolved_catalog_url, connect_timeout=2.0)
+            return self._catalog
+
     def _feed(self) -> None:
-        quotes_at = status_at = 0.0
+        quotes_at = 0.0
         while not self._stop.wait(FEED_EVERY):
             now = time.monotonic()
-            self.board.add(self._ticks.drain(), now)
+            events = self._ticks.drain()
+            self.board.add(events, now)
+            self.series.add(events)
             reports = [e for e in self._progress.drain() if isinstance(e, CollectionEvent)]
             if reports:
                 self.collection = reports[-1]
             if now - quotes_at >= QUOTES_EVERY:
                 quotes_at = now
                 self.board.quote(self.cache.latest_many(self.symbols))
-            if now - status_at >= STATUS_EVERY:
-                status_at = now
-                statuses = {s: self.cache.validation_status(s) for s in self.symbols}
-                self.board.grade({s: str(v.get("status", "")) for s, v in statuses.items() if v})
+
+    def _watch(self) -> None:
+        """Slow reads, on a thread of their own so a service that is down never delays the live board."""
+        while True:
+            self.services = probe_services(self.settings, self.catalog)
+            statuses = {s: self.cache.validation_status(s) for s in self.symbols}
+            self.board.grade({s: str(v.get("status", "")) for s, v in statuses.items() if v})
+            try:
+                self.tasks = self.catalog().tasks(limit=20)
+            except CatalogUnavailable as exc:
+                log.warning("catalog unavailable for the task list: %s", exc)
+            if self._stop.wait(STATUS_EVERY):
+                return

@@ -6,7 +6,9 @@ milliseconds (what a power cut could take in between comes back from tick histor
 second the buffered ticks are merged into ArcticDB on their identity and the
 journal is checkpointed. On start the journal's unchecked entries are replayed, and whenever the
 feed (re)delivers a symbol's summary the collector asks tick history for the stretch between the
-last tick it holds and the feed's latest trade, so a kill or a dropped feed loses nothing.
+last tick it holds and the feed's latest trade, so a kill or a dropped feed loses nothing. Each such
+window is kept in a fill ledger until its ticks are journaled: a collector killed while a fill is under
+way asks for it again at its next start, and a failed fill is retried with backoff.
 Redis and the catalog are told what happens but never hold collection up.
 """
 
@@ -43,6 +45,7 @@ from oss20.storage.arctic import TickStore
 from oss20.storage.bar_store import BarStore
 from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import Catalog, CatalogUnavailable, open_catalog
+from oss20.storage.fill_ledger import FillLedger
 from oss20.storage.journal import Journal
 from oss20.storage.writer import Flush, StoreWriter
 from oss20.symbols import validate_symbol
@@ -52,6 +55,8 @@ from oss20.validation.tier1 import Tier1State, check_ticks
 log = logging.getLogger(__name__)
 
 CATALOG_EVERY = 5.0
+FILL_RETRY_FIRST, FILL_RETRY_MAX = 1.0, 30.0
+"""Seconds before the first and the longest retry of a history fill that failed."""
 """Seconds between task heartbeats in the catalog."""
 SWITCH_INTERVAL = 0.0005
 """GIL switch interval while collecting: the flush thread's pandas work must not hold the event loop
@@ -188,6 +193,7 @@ class Collector:
         self.options = options or CollectorOptions()
         self.endpoint = endpoint or Endpoint.from_settings(self.settings)
         self.journal = Journal(Path(self.settings.data_dir) / "journal", group_commit=True)
+        self.ledger = FillLedger(self.journal.directory)
         self.writer = StoreWriter(self.settings.resolved_arctic_uri, self.options.asset_class)
         self.store = TickStore(self.settings.resolved_arctic_uri, self.options.asset_class)  # reads only:
         self.bar_store = BarStore(self.settings.resolved_arctic_uri)  # the writer process writes
@@ -228,6 +234,9 @@ class Collector:
             self.metrics_port = self.metrics.serve(self.options.metrics_port)
         self.writer.start()
         await self._replay()
+        for symbol, begin, end in self.ledger.outstanding():
+            log.info("history fill resumed symbol=%s begin=%s end=%s", symbol, begin, end)
+            self._start_fill(symbol, begin, end)
         gc.freeze()  # what start-up built lives as long as we do: full collections need not walk it
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -435,9 +444,17 @@ class Collector:
             self._spawn_fill(symbol, begin, latest)
 
     def _spawn_fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
-        """Fetch [begin, end] in the background, widened to whole seconds (HTT's resolution)."""
+        """Fetch [begin, end] in the background, widened to whole seconds (HTT's resolution).
+
+        The window goes to the fill ledger first, so it is asked again after a kill even when live
+        ticks later than the window are journaled (and stored) before its ticks arrive.
+        """
         first, last = begin.floor("s"), end.floor("s") + pd.Timedelta(seconds=1)
-        task = asyncio.get_running_loop().create_task(self._fill(symbol, first, last))
+        self.ledger.add(symbol, first, last)
+        self._start_fill(symbol, first, last)
+
+    def _start_fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
+        task = asyncio.get_running_loop().create_task(self._fill(symbol, begin, end))
         self._fills.add(task)
         task.add_done_callback(self._fills.discard)
 
@@ -450,17 +467,31 @@ class Collector:
         return _stamp(self._held[(symbol, day)])
 
     async def _fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
-        self.metrics.history_fills.inc()
-        try:
-            ticks = await self.history.ticks(symbol, begin, end)
-        except (IQFeedError, OSError, TimeoutError) as err:
-            log.warning("history fill failed symbol=%s begin=%s end=%s error=%s", symbol, begin, end, err)
-            return
+        """Ask history for the window until it answers (backing off), journal its ticks, clear it."""
+        delay = FILL_RETRY_FIRST
+        while True:
+            self.metrics.history_fills.inc()
+            try:
+                ticks = await self.history.ticks(symbol, begin, end)
+                break
+            except (IQFeedError, OSError, TimeoutError) as err:
+                log.warning(
+                    "history fill failed symbol=%s begin=%s end=%s error=%s retry_in=%.0fs",
+                    symbol,
+                    begin,
+                    end,
+                    err,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, FILL_RETRY_MAX)
         log.info("history fill symbol=%s begin=%s end=%s ticks=%d", symbol, begin, end, len(ticks))
         if len(ticks):
             self.metrics.received.labels(source="history").inc(len(ticks))
             self.counts.history += len(ticks)
             self._accept(ticks, Tier1State(), received_ns=time.time_ns())
+            await asyncio.to_thread(self.journal.wait_synced, self.journal.last_seq)
+        self.ledger.done(symbol, begin, end)
 
     async def _flush_loop(self) -> None:
         """Start a flush every ``flush_every`` seconds (at once when the last one took longer); a flush

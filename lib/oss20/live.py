@@ -22,6 +22,8 @@ from oss20.schema import TZINFO
 
 RATE_WINDOW = 5.0
 """Seconds over which ticks/s is averaged."""
+LATENCY_WINDOW = 2000
+"""How many recent tick events the arrival latency is measured over."""
 COLUMNS = ["symbol", "last", "change", "bid", "ask", "spread", "volume", "ticks_per_s", "time", "quality"]
 
 
@@ -48,6 +50,7 @@ class LiveBoard:
     def __init__(self, symbols: Iterable[str]) -> None:
         self._rows = {symbol: _Row() for symbol in symbols}
         self._lock = threading.Lock()
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
     @property
     def symbols(self) -> list[str]:
@@ -57,10 +60,13 @@ class LiveBoard:
         """Fold tick events (others are ignored); return how many trades they carried."""
         now = time.monotonic() if now is None else now
         trades = 0
+        wall_ns = time.time_ns()
         with self._lock:
             for event in events:
                 if not isinstance(event, TickEvent) or event.symbol not in self._rows:
                     continue
+                if event.received_ns:
+                    self._latencies.append((wall_ns - event.received_ns) / 1e6)
                 ticks, row = event.ticks, self._rows[event.symbol]
                 n = len(ticks["tick_id"])
                 if n == 0:
@@ -74,6 +80,16 @@ class LiveBoard:
                 row.arrivals.append((now, n))
                 trades += n
         return trades
+
+    def latency_ms(self) -> tuple[float, float]:
+        """p50 and p99 in ms from the collector reading a tick to this board folding it (recent events;
+        NaN before any)."""
+        with self._lock:
+            recent = np.fromiter(self._latencies, dtype=np.float64)
+        if recent.size == 0:
+            return np.nan, np.nan
+        p50, p99 = np.percentile(recent, [50, 99])
+        return float(p50), float(p99)
 
     def quote(self, latest: Mapping[str, Mapping[str, Any]]) -> None:
         """Fold the cache's latest Level 1 update per symbol (bid, ask, previous close, volume)."""

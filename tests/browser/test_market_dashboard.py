@@ -38,3 +38,45 @@ def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, 
     assert stored.splitlines()[0] == "stored" and int(stored.splitlines()[1].replace(",", "")) > 0
     page.screenshot(path=artifacts / "market.png", full_page=True)
     page.close()
+
+
+def source_rows(page: Page, name: str) -> tuple[int, float]:
+    """Rows and latest time of a named Bokeh data source as the browser holds it (what the chart draws)."""
+    script = f"""() => {{
+        const time = Bokeh.documents[0].get_model_by_name('{name}').data.time;
+        return [time.length, time.length ? time[time.length - 1] : 0];
+    }}"""
+    rows, latest = page.evaluate(script)
+    return int(rows), float(latest)
+
+
+def test_the_chart_streams_candles_and_trades_and_health_shows_the_services(
+    served: str, browser: Browser
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(served + "/market")
+    page.locator(".bk-Canvas, canvas").first.wait_for(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while source_rows(page, "oss20-live-bars")[0] < 2 or source_rows(page, "oss20-live-trades")[0] == 0:
+        assert time.monotonic() < deadline, "no candles or trades reached the chart"
+        page.wait_for_timeout(250)
+    bars, trades = source_rows(page, "oss20-live-bars"), source_rows(page, "oss20-live-trades")
+    deadline = time.monotonic() + 20
+    while source_rows(page, "oss20-live-bars") == bars or source_rows(page, "oss20-live-trades") == trades:
+        assert time.monotonic() < deadline, f"the chart stopped streaming: {bars} bars, {trades} trades"
+        page.wait_for_timeout(250)
+    for service, detail in (("redis", "in-process"), ("catalog", "sqlite schema"), ("arcticdb", "libraries")):
+        line = page.get_by_text(f"{service}: ").first
+        line.wait_for(timeout=20_000)
+        deadline = time.monotonic() + 20
+        while "probing" in line.inner_text():
+            assert time.monotonic() < deadline, f"{service} was never probed"
+            page.wait_for_timeout(250)
+        assert line.inner_text().startswith(f"{service}: up") and detail in line.inner_text()
+    collect = page.locator('.tabulator-cell[tabulator-field="kind"]', has_text="collect").first
+    collect.wait_for(timeout=20_000)
+    statuses = page.locator('.tabulator-cell[tabulator-field="status"]').all_inner_texts()
+    assert "running" in statuses
+    latency = page.get_by_text("latency p99 ms", exact=True).first.evaluate("e => e.parentElement.innerText")
+    assert float(latency.splitlines()[1]) > 0
+    page.close()

@@ -86,3 +86,47 @@ def test_killed_and_restarted_collector_stores_the_session_exactly_once(
     lost = expected[[key not in held for key in expected[ORDER].itertuples(index=False, name=None)]]
     assert lost.empty, f"{len(lost)} ticks lost (seed {seed}), first: {lost.head(5).to_dict('records')}"
     pd.testing.assert_frame_equal(stored, expected)
+
+
+def test_a_fill_under_way_when_the_collector_is_killed_is_asked_again_at_the_next_start(
+    market: Market, tmp_path: Path
+) -> None:
+    """The first start's fill (pre-market to now) is held up while live ticks after it are journaled
+    and stored; the collector is killed before the fill answers. The next start holds later ticks than
+    the whole window, so only the fill ledger can bring the window's ticks back."""
+    sim = simulator(market, speed=300, start=dt.time(10, 0), faults=FaultPlan(history_delay=60.0))
+    data = tmp_path / "data"
+    log = tmp_path / "collector.log"
+    with sim.running():
+        env = {
+            **os.environ,
+            "OSS20_DATA_DIR": str(data),
+            "OSS20_LEVEL1_PORT": str(sim.ports["level1"]),
+            "OSS20_LOOKUP_PORT": str(sim.ports["lookup"]),
+            "OSS20_ADMIN_PORT": str(sim.ports["admin"]),
+        }
+        process = start_collector(env, log)
+        store = TickStore(f"lmdb://{data / 'arctic'}")
+        opened = pd.Timestamp.combine(DAY, dt.time(10, 0)).tz_localize("America/New_York")
+        deadline = time.monotonic() + 30
+        while store.count("AAPL", DAY) == 0:  # live ticks after the held-up window are stored
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        assert store.read_range(["AAPL"], DAY, DAY)["timestamp"].min() >= opened
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        sim.set_faults(FaultPlan())
+        process = start_collector(env, log)
+        before = pd.concat([market.ticks(s, DAY) for s in SYMBOLS], ignore_index=True)
+        before = canonical(before.loc[before["timestamp"] < opened])
+        deadline = time.monotonic() + 60
+        while sum(len(store.read_range([s], DAY, DAY, end=opened)) for s in SYMBOLS) < len(before):
+            assert time.monotonic() < deadline, "the window of the killed fill never came back"
+            time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-3000:]
+    stored = canonical(store.read_range(SYMBOLS, DAY, DAY))
+    assert not stored.duplicated(ORDER).any(), "a tick was stored twice"
+    early = stored.loc[stored["timestamp"] < opened].reset_index(drop=True)
+    pd.testing.assert_frame_equal(early, before)
+    assert "history fill resumed symbol=AAPL" in log.read_text()

@@ -24,6 +24,7 @@ class FaultPlan:
     stall_every: float = 0.0  # seconds between stalls of the Level 1 stream (0 = never)
     stall_seconds: float = 3.0  # how long a stall lasts
     off_price_rate: float = 0.0  # move the trade price 5% away: a bad print that passes tier 1
+    history_delay: float = 0.0  # seconds the lookup port waits before answering a history request
 
     def __post_init__(self) -> None:
         for f in fields(self):

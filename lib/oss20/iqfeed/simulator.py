@@ -590,6 +590,8 @@ class Simulator:
                 elif cmd.verb in reference.TABLES:
                     writer.write(reference.format_table(cmd.verb))
                 else:
+                    if self.faults.history_delay:
+                        await asyncio.sleep(self.faults.history_delay)
                     reply = await loop.run_in_executor(None, self._history_reply, cmd, version)
                     writer.write(reply)
                 await writer.drain()

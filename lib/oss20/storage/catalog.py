@@ -406,7 +406,8 @@ class Catalog(ABC):
         now = self._time(_now())
         with self._transaction(write=True) as session:
             session.run(
-                "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO users (username, password_hash, role, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, "
                 "role = excluded.role, updated_at = excluded.updated_at",
                 (*params, now, now),
