@@ -3,6 +3,7 @@ a real headless Chromium to look at them; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -27,17 +28,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboards on a free port, with a fast embedded market; yields the base URL."""
+@contextlib.contextmanager
+def serving(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
+    """``oss20 serve`` on a free port over ``data_dir`` (embedded simulator and collector on free
+    ports, at 30 simulated seconds a second; ``env`` adds or overrides variables) until the block
+    ends; yields the base URL once the market page answers."""
     port = free_port()
-    env = {
+    environ = {
         **os.environ,
-        "OSS20_DATA_DIR": str(tmp_path_factory.mktemp("served")),
+        "OSS20_DATA_DIR": str(data_dir),
         "OSS20_DEMO_SPEED": "30",
         **{f"OSS20_{name}_PORT": "0" for name in ("LEVEL1", "LOOKUP", "ADMIN")},
+        **env,
     }
-    log = tmp_path_factory.mktemp("log") / "panel.log"
     command = [
         str(Path(sys.executable).with_name("oss20")),
         "serve",
@@ -49,7 +52,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"127.0.0.1:{port}",
     ]
     with log.open("wb") as sink:
-        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=sink)
+        server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -65,6 +68,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboards on a free port, with a fresh data dir and a fast embedded market; yields the
+    base URL."""
+    log = tmp_path_factory.mktemp("log") / "panel.log"
+    with serving(tmp_path_factory.mktemp("served"), log) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -210,6 +210,26 @@ class TickStore:
         parts = [_from_disk(item.data, item.symbol.split("/")[1]) for item in results]
         return _frame_columns(pd.concat(parts, ignore_index=True), columns)
 
+    def read_rows(
+        self, symbol: str, day: dt.date | str, start: int, stop: int, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows ``start`` to ``stop`` (exclusive) of one stored symbol-day in stored (time) order.
+
+        Only the segments holding those rows are read: a page of a day of millions of ticks costs
+        what the page costs. Empty if nothing is stored.
+        """
+        wanted = _columns(columns)
+        key = self.key(symbol, day)
+        if stop <= start or not self.ticks.has_symbol(key):
+            return _frame_columns(empty_frame(TICK_COLUMNS), columns)
+        data = self.ticks.read(key, row_range=(start, stop), columns=wanted).data
+        return _frame_columns(_from_disk(data, validate_symbol(symbol)), columns)
+
+    def symbols(self) -> list[str]:
+        """Every symbol with at least one stored day, sorted."""
+        names = {keys.parse_tick_key(k).symbol for k in self.ticks.list_symbols()}
+        return sorted(names)
+
     def days(self, symbol: str) -> list[dt.date]:
         """Trading days of ``symbol`` that hold stored ticks, oldest first."""
         pattern = keys.tick_key_pattern(symbol, self.asset_class)
