@@ -263,11 +263,12 @@ def ticks(
     output: Annotated[str | None, typer.Option("-o", "--output", help="File (default: stdout).")] = None,
 ) -> None:
     """Export one stored symbol-day with the columns of `oss20 simulate --dump`."""
+    from oss20.explore import EXPORT_FORMATS, write_ticks
     from oss20.storage.arctic import TickStore
     from oss20.symbols import validate_symbol
 
-    if format not in ("csv", "parquet"):
-        raise typer.BadParameter(f"unknown format {format!r}; expected csv or parquet")
+    if format not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"unknown format {format!r}; expected {' or '.join(EXPORT_FORMATS)}")
     try:
         ticker = validate_symbol(symbol)
     except ValueError as err:
@@ -279,10 +280,8 @@ def ticks(
         stored = ", ".join(d.isoformat() for d in store.days(ticker)[-5:]) or "none"
         typer.echo(f"oss20: no ticks stored for {ticker} on {when}; latest stored days: {stored}", err=True)
         raise typer.Exit(2)
-    if format == "csv":
-        frame.to_csv(output if output is not None else sys.stdout, index=False)
-    else:
-        frame.to_parquet(output if output is not None else sys.stdout.buffer, index=False)
+    sink = output if output is not None else sys.stdout if format == "csv" else sys.stdout.buffer
+    write_ticks(frame, format, sink)
 
 
 @app.command()
