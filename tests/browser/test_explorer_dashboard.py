@@ -141,7 +141,7 @@ def test_the_explorer_pages_filters_exports_and_says_what_is_wrong(
     shows_message(page, "unknown symbol ZZZZ: no ticks stored for it; stored symbols: AAPL, KO")
     field(page, "e.g. AAPL", "not a symbol")
     shows_message(page, "not a valid ticker: 'not a symbol'")
-    field(page, "e.g. AAPL", symbol)
+    field(page, "e.g. AAPL", SMALL[0])  # a light selection: each valid change reads it again
     field(page, "YYYY-MM-DD", "2025-01-03", nth=0)
     field(page, "YYYY-MM-DD", "2025-01-02", nth=1)
     shows_message(page, "the range ends (2025-01-02) before it starts (2025-01-03)")

@@ -114,6 +114,7 @@ class PriceChart(pn.viewable.Viewer):
     """
 
     height = param.Integer(default=520, bounds=(200, 2000), doc="Pixels for price and volume together.")
+    width = param.Integer(default=1050, bounds=(300, 4000), doc="Pixels across.")
 
     def __init__(self, state: ExplorerState, **params: object) -> None:
         super().__init__(**params)
@@ -179,18 +180,28 @@ class PriceChart(pn.viewable.Viewer):
             for name in SHAPES
         }
         price = functools.reduce(operator.mul, [prints, *parts["wicks"], *parts["bodies"]]).opts(
-            hv.opts.Overlay(height=int(self.height * 0.7), responsive=True, ylabel="price", xlabel="")
+            hv.opts.Overlay(height=int(self.height * 0.7), width=self.width, ylabel="price", xlabel="")
         )
         bars_volume = functools.reduce(operator.mul, parts["volume"]).opts(
             hv.opts.Overlay(
                 height=int(self.height * 0.3),
-                responsive=True,
+                width=self.width,
                 ylabel="volume",
                 xlabel="time (New York)",
                 yformatter=NumeralTickFormatter(format="0.[0]a"),
             )
         )
-        return (price + bars_volume).cols(1).opts(hv.opts.Layout(shared_axes=True, merge_tools=True))
+        return (
+            (price + bars_volume)
+            .cols(1)
+            .opts(
+                *(
+                    getattr(hv.opts, kind)(width=self.width)
+                    for kind in ("Points", "Image", "Segments", "Rectangles")
+                ),
+                hv.opts.Layout(shared_axes=True, merge_tools=True),
+            )
+        )
 
     def _describe(self, spec: BarSpec) -> str:
         how = "drawn one by one" if self._held is None else "rasterized with datashader"
