@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import panel as pn
+
+from app.auth import current_user
 
 PAGES = {
     "market": "Market",
@@ -27,6 +31,16 @@ def navigation(current: str) -> pn.pane.HTML:
     )
 
 
+def signed_in() -> pn.pane.HTML:
+    """Who is signed in, with a link to sign out (empty when nobody signs in)."""
+    user = current_user()
+    if user is None:
+        return pn.pane.HTML("", name="user")
+    return pn.pane.HTML(
+        f'signed in as <b>{html.escape(user)}</b> · <a href="./logout">sign out</a>', name="user"
+    )
+
+
 def page(current: str, *main: object, sidebar: tuple[object, ...] = ()) -> pn.template.FastListTemplate:
     """The page ``current`` (a key of ``PAGES``) with ``main`` in its body and ``sidebar`` under the
     navigation; call ``.servable()`` on the result in a dashboard notebook."""
@@ -34,7 +48,7 @@ def page(current: str, *main: object, sidebar: tuple[object, ...] = ()) -> pn.te
         raise ValueError(f"unknown page {current!r}: expected one of {', '.join(PAGES)}")
     return pn.template.FastListTemplate(
         title=f"oss20 · {PAGES[current]}",
-        sidebar=[navigation(current), *sidebar],
+        sidebar=[navigation(current), *sidebar, signed_in()],
         main=list(main),
         accent=ACCENT,
         sidebar_width=220,

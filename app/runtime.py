@@ -10,12 +10,15 @@ browser sessions read one board and nothing waits on the server's event loop.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 import os
 import threading
 import time
 from collections.abc import Sequence
+
+import pandas as pd
 
 from oss20.bus import Bus, CollectionEvent, open_bus
 from oss20.collection import Collector, CollectorOptions
@@ -25,6 +28,7 @@ from oss20.iqfeed.client import Endpoint
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
 from oss20.live import LiveBoard
 from oss20.live_series import LiveSeries
+from oss20.schema import TZINFO
 from oss20.storage.cache import Cache, open_cache
 from oss20.storage.catalog import Catalog, CatalogUnavailable, TaskRecord, open_catalog
 from oss20.symbols import validate_symbol
@@ -55,6 +59,8 @@ class Runtime:
         self._catalog: Catalog | None = None
         self._catalog_lock = threading.Lock()
         self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._collecting = threading.Thread()
         if settings.redis_url:
             self.bus: Bus = open_bus(settings.redis_url)
             self.cache: Cache = open_cache(settings.redis_url)
@@ -94,12 +100,50 @@ class Runtime:
         endpoint = Endpoint(s.iqfeed_host, ports["level1"], ports["lookup"], ports["admin"])
         options = CollectorOptions(metrics_port=None)
         collector = Collector(self.symbols, self.settings, options, endpoint)
-        thread = threading.Thread(
-            target=asyncio.run, args=(collector.run(),), name="oss20-collector", daemon=True
+        started = threading.Event()
+
+        async def run() -> None:
+            self._loop = asyncio.get_running_loop()
+            started.set()
+            await collector.run()
+
+        self._collecting = threading.Thread(
+            target=asyncio.run, args=(run(),), name="oss20-collector", daemon=True
         )
-        thread.start()
+        self._collecting.start()
+        started.wait(10)
         log.info("embedded simulator and collector started symbols=%s", ",".join(self.symbols))
         return collector
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the feeders; an embedded collector flushes, checkpoints and stops, then the simulator."""
+        self._stop.set()
+        if self.collector is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.collector.stop)
+            self._collecting.join(timeout)
+        if self.simulator is not None:
+            self.simulator.stop()
+
+    def live_day(self) -> dt.date:
+        """The trading day being collected: the embedded simulator's, else today in New York."""
+        if self.simulator is not None:
+            return self.simulator.clock.now.date()
+        return pd.Timestamp.now(tz=TZINFO).date()
+
+    def feed_settings(self) -> Settings:
+        """The settings with the IQFeed ports really in use (the embedded simulator may have picked them)."""
+        if self.simulator is None:
+            return self.settings
+        values = {name: getattr(self.settings, name) for name in self.settings.param if name != "name"}
+        ports = self.simulator.ports
+        return Settings(
+            **{
+                **values,
+                "level1_port": ports["level1"],
+                "lookup_port": ports["lookup"],
+                "admin_port": ports["admin"],
+            }
+        )
 
     def catalog(self) -> Catalog:
         """The catalog (opened on first use, so a catalog that is down at start is tried again later).

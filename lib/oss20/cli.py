@@ -408,24 +408,60 @@ def serve(
         list[str] | None, typer.Option(help="Allowed websocket origin host:port (repeatable).")
     ] = None,
 ) -> None:
-    """Serve every dashboard (dashboards/*.ipynb) with Panel; without OSS20_REDIS_URL the server
-    also runs the simulator and the collector."""
-    from pathlib import Path
-
-    pages = sorted((Path(__file__).resolve().parents[2] / "dashboards").glob("*.ipynb"))
-    if not pages:
-        typer.echo("oss20: no dashboards found next to this installation (dashboards/*.ipynb)", err=True)
-        raise typer.Exit(2)
+    """Serve every dashboard (dashboards/*.ipynb) with login, /health and /metrics; without
+    OSS20_REDIS_URL the server also runs the simulator and the collector."""
+    if not 0 <= port <= 65535:
+        raise typer.BadParameter(f"port {port} is not a TCP port (0-65535)")
     origins = origin or [f"localhost:{port}", f"127.0.0.1:{port}"]
-    panel = Path(sys.executable).with_name("panel")
-    args = [str(panel), "serve", *map(str, pages), "--port", str(port), "--address", address]
-    for allowed in origins:
-        args += ["--allow-websocket-origin", allowed]
-    args += ["--index", pages[0].stem]
-    typer.echo(
-        f"oss20: dashboards on http://{address}:{port}/ ({', '.join(p.stem for p in pages)})", err=True
+    typer.echo(f"oss20: dashboards on http://{address}:{port}/", err=True)
+    # The dashboards' server lives in the app package (the layer above this library): run it as a module.
+    os.execv(sys.executable, [sys.executable, "-m", "app.server", str(port), address, *origins])
+
+
+users = typer.Typer(help="Dashboard users and their roles (kept in the catalog).", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+@users.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="viewer, trader or admin.")] = "viewer",
+) -> None:
+    """Create a user or change its password and role. The password is read from OSS20_NEW_PASSWORD
+    or asked for (never an argument: arguments show in process lists and shell history)."""
+    from oss20.passwords import ROLES
+    from oss20.storage.catalog import open_catalog
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    password = os.environ.get("OSS20_NEW_PASSWORD") or typer.prompt(
+        f"Password for {username}", hide_input=True, confirmation_prompt=True
     )
-    os.execv(args[0], args)
+    with _exit_on(ValueError), open_catalog(Settings.from_env().resolved_catalog_url) as catalog:
+        catalog.set_user(username, password, role)
+    typer.echo(f"oss20: user {username} is {role}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every user with their role."""
+    from oss20.storage.catalog import open_catalog
+
+    with open_catalog(Settings.from_env().resolved_catalog_url) as catalog:
+        for user in catalog.users():
+            typer.echo(f"{user.username}\t{user.role}\t{user.updated_at:%Y-%m-%d %H:%M}")
+
+
+@users.command("remove")
+def users_remove(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Delete a user."""
+    from oss20.storage.catalog import open_catalog
+
+    with _exit_on(ValueError), open_catalog(Settings.from_env().resolved_catalog_url) as catalog:
+        if not catalog.remove_user(username):
+            typer.echo(f"oss20: no user {username!r}", err=True)
+            raise typer.Exit(2)
+    typer.echo(f"oss20: user {username} removed")
 
 
 if __name__ == "__main__":

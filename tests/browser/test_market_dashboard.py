@@ -3,8 +3,10 @@ collector's health shows it running and storing."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -80,3 +82,19 @@ def test_the_chart_streams_candles_and_trades_and_health_shows_the_services(
     latency = page.get_by_text("latency p99 ms", exact=True).first.evaluate("e => e.parentElement.innerText")
     assert float(latency.splitlines()[1]) > 0
     page.close()
+
+
+def test_a_websocket_from_a_foreign_origin_is_refused(served: str) -> None:
+    where = urlsplit(served)
+    answers = {}
+    for origin in ("http://evil.example", served):
+        request = (
+            f"GET /market/ws HTTP/1.1\r\nHost: {where.netloc}\r\nOrigin: {origin}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+            conn.sendall(request.encode())
+            answers[origin] = conn.recv(200).decode(errors="replace").splitlines()[0]
+    assert " 403 " in answers["http://evil.example"], answers
+    assert " 101 " in answers[served], answers
