@@ -1,7 +1,8 @@
 """What every dashboard served by one process shares: the bus, the cache and one live board.
 
-Embedded (no ``OSS20_REDIS_URL``): the process runs the IQFeed simulator and the collector itself,
-in a thread of their own, and the dashboards read the collector's in-process bus and cache.
+Embedded (no ``OSS20_REDIS_URL``): the process runs the collector itself, in a thread of its own,
+with the IQFeed simulator on the IQFeed ports (or, with ``OSS20_SIMULATE=false``, the IQConnect
+there), and the dashboards read the collector's in-process bus and cache.
 With Redis: a collector runs elsewhere and the dashboards subscribe to Redis. Either way one
 background thread folds the bus into the ``LiveBoard`` about ten times a second, so any number of
 browser sessions read one board and nothing waits on the server's event loop.
@@ -84,22 +85,22 @@ class Runtime:
         return cls(settings, symbols, float(os.environ.get("OSS20_DEMO_SPEED", "1")))
 
     def _embed(self, speed: float) -> Collector:
-        """Start the simulator (on the settings' IQFeed ports; 0 picks free ones) and the collector in
-        a thread with its own event loop."""
+        """Start the collector in a thread with its own event loop, and first the simulator on the
+        settings' IQFeed ports (0 picks free ones) unless ``simulate`` is off (then IQConnect is there)."""
         s = self.settings
-        config = SimulatorConfig(
-            host=s.iqfeed_host,
-            level1_port=s.level1_port,
-            lookup_port=s.lookup_port,
-            admin_port=s.admin_port,
-            speed=speed,
-        )
-        self.simulator = Simulator(config)
-        self.simulator.start()
-        ports = self.simulator.ports
-        endpoint = Endpoint(s.iqfeed_host, ports["level1"], ports["lookup"], ports["admin"])
-        options = CollectorOptions(metrics_port=None)
-        collector = Collector(self.symbols, self.settings, options, endpoint)
+        endpoint = Endpoint.from_settings(s)
+        if s.simulate:
+            config = SimulatorConfig(
+                host=s.iqfeed_host,
+                level1_port=s.level1_port,
+                lookup_port=s.lookup_port,
+                admin_port=s.admin_port,
+                speed=speed,
+            )
+            self.simulator = Simulator(config).start()
+            ports = self.simulator.ports
+            endpoint = Endpoint(s.iqfeed_host, ports["level1"], ports["lookup"], ports["admin"])
+        collector = Collector(self.symbols, s, CollectorOptions(metrics_port=None), endpoint)
         started = threading.Event()
 
         async def run() -> None:
@@ -112,7 +113,13 @@ class Runtime:
         )
         self._collecting.start()
         started.wait(10)
-        log.info("embedded simulator and collector started symbols=%s", ",".join(self.symbols))
+        log.info(
+            "embedded collector started symbols=%s feed=%s:%d simulated=%s",
+            ",".join(self.symbols),
+            endpoint.host,
+            endpoint.level1_port,
+            s.simulate,
+        )
         return collector
 
     def close(self, timeout: float = 30.0) -> None:

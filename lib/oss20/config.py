@@ -16,6 +16,9 @@ import param
 ENV_PREFIX = "OSS20_"
 
 
+BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 class Settings(param.Parameterized):
     """Where data lives and where the feed and services are. Build with ``Settings.from_env()``."""
 
@@ -35,6 +38,10 @@ class Settings(param.Parameterized):
     metrics_port = param.Integer(
         default=9464, bounds=(0, 65535), doc="Prometheus /metrics port of the collector (0 picks one)."
     )
+    simulate = param.Boolean(
+        default=True,
+        doc="oss20 serve without Redis: run the simulator on the IQFeed ports (false: use IQConnect).",
+    )
     protocol: param.Selector = param.Selector(
         default="6.2", objects=["6.0", "6.1", "6.2"], doc="IQFeed protocol version."
     )
@@ -48,7 +55,11 @@ class Settings(param.Parameterized):
             raw = environ.get(ENV_PREFIX + name.upper())
             if name == "name" or raw is None:
                 continue
-            if isinstance(parameter, param.Integer):
+            if isinstance(parameter, param.Boolean):
+                if raw.lower() not in BOOLEANS:
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a boolean (true/false, 1/0)")
+                values[name] = BOOLEANS[raw.lower()]
+            elif isinstance(parameter, param.Integer):
                 try:
                     values[name] = int(raw)
                 except ValueError:

@@ -30,3 +30,12 @@ def test_passwords_never_printed() -> None:
     s = Settings.from_env({"OSS20_CATALOG_URL": "postgresql://app:hunter2@db:5432/ticks"})
     assert "hunter2" not in repr(s) and "hunter2" not in str(s)
     assert "postgresql://app:***@db:5432/ticks" in repr(s)
+
+
+def test_simulate_reads_common_boolean_spellings_and_refuses_others() -> None:
+    assert Settings.from_env({}).simulate is True
+    assert Settings.from_env({"OSS20_SIMULATE": "false"}).simulate is False
+    assert Settings.from_env({"OSS20_SIMULATE": "0"}).simulate is False
+    assert Settings.from_env({"OSS20_SIMULATE": "Yes"}).simulate is True
+    with pytest.raises(ValueError, match="OSS20_SIMULATE='maybe' is not a boolean"):
+        Settings.from_env({"OSS20_SIMULATE": "maybe"})
