@@ -6,10 +6,6 @@ exactly the injected ticks, open alerts list the failure, and bad input gets a c
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +20,7 @@ from oss20.config import Settings
 from oss20.iqfeed.faults import OFF_PRICE
 from oss20.market import Market
 from oss20.storage.arctic import TickStore
-from tests.browser.conftest import ROOT, free_port
+from tests.browser.conftest import serving
 
 pytestmark = pytest.mark.browser
 SYMBOLS = ("AAPL", "KO")
@@ -69,35 +65,11 @@ def seed(root: Path) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    """``oss20 serve`` on a free port over the seeded data dir, once it listens."""
+    """``oss20 serve`` on a free port over the seeded data dir, once it answers."""
     root = tmp_path_factory.mktemp("validated")
     off, rejected = seed(root)
-    port = free_port()
-    env = {
-        **os.environ,
-        "OSS20_DATA_DIR": str(root),
-        **{f"OSS20_{name}_PORT": "0" for name in ("LEVEL1", "LOOKUP", "ADMIN")},
-    }
-    log = root / "panel.log"
-    command = [str(Path(sys.executable).with_name("oss20")), "serve", "--port", str(port)]
-    command += ["--address", "127.0.0.1", "--origin", f"127.0.0.1:{port}"]
-    with log.open("wb") as sink:
-        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"oss20 serve did not come up: {log.read_text()[-3000:]}") from None
-                time.sleep(0.5)
+    with serving(root, root / "panel.log") as base:
         yield Seeded(base, off, rejected)
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def column(page: Page, table: str, field: str) -> list[str]:
