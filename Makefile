@@ -30,8 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_validation.py
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check lib app jobs tests bench notebooks
-	$(BIN)/ruff check lib app jobs tests bench notebooks
+	$(BIN)/ruff format --check lib app jobs tests bench notebooks dashboards
+	$(BIN)/ruff check lib app jobs tests bench notebooks dashboards
 	$(BIN)/mypy lib/oss20
 
 clean:

@@ -1,4 +1,4 @@
-"""Mark the cells nbval collects: `-m notebooks` runs them alone, `-m "not notebooks"` skips them."""
+"""Mark the notebook cells nbval collects: `-m notebooks` runs them alone, `-m "not notebooks"` skips them."""
 
 from __future__ import annotations
 
