@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_bars.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_validation.py
+	$(BIN)/python bench/bench_dashboard.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks dashboards
