@@ -217,12 +217,15 @@ class Collector:
         self._fills: set[asyncio.Task[None]] = set()
         self._dirty: dict[str, pd.Timestamp | None] = {}
         self._updates: list[dict[str, np.ndarray]] = []  # update columns since the last cache write
-        self._reported: dict[str, int] = {}  # latest trade time the feed's updates report, epoch ns
-        self._asked: dict[str, int] = {}  # end of the last history fill asked per symbol, epoch ns
+        self._reported: dict[str, int] = {}  # latest time the feed's updates carry (trade or quote), epoch ns
+        self._reported_volume: dict[tuple[str, dt.date], int] = {}  # day volume the feed's updates report
+        self._held_volume: dict[tuple[str, dt.date], int] = {}  # day volume after the latest trade held
+        self._asked_volume: dict[str, int] = {}  # reported volume a refill was last asked for
         self._latest_at = 0.0
         self._publish_failures = 0
         self._reconnects = 0
         self._stop = asyncio.Event()
+        self._closing = False  # the history connection is closing: fills wait in the ledger
 
     def stop(self) -> None:
         """Ask ``run`` to finish: it flushes, checkpoints and closes before returning."""
@@ -325,6 +328,9 @@ class Collector:
             latest = {name: values[row : row + 1].tolist()[0] for name, values in columns.items()}
             if latest["timestamp"] != NAT:
                 self._reported[symbol] = max(latest["timestamp"], self._reported.get(symbol, NAT))
+                day = (symbol, _stamp(latest["timestamp"]).date())
+                volume = int(latest.get("total_volume", 0))
+                self._reported_volume[day] = max(volume, self._reported_volume.get(day, 0))
             latest["timestamp"] = None if latest["timestamp"] == NAT else _stamp(latest["timestamp"])
             self.cache.set_latest(symbol, latest)
         self._updates.clear()
@@ -360,6 +366,9 @@ class Collector:
             last = int(ticks_of["timestamp"].max())
             if last > self._held.get((symbol, day), NAT):
                 self._held[(symbol, day)] = last
+            volume = int(ticks_of["total_volume"].max())
+            if volume > self._held_volume.get((symbol, day), 0):
+                self._held_volume[(symbol, day)] = volume
             if live and last > self._live_ns.get(symbol, NAT):
                 self._live_ns[symbol] = last
         if live:  # after every tick event: bars completing never hold up the batch's ticks
@@ -411,14 +420,18 @@ class Collector:
     def _refill_dirty(self) -> None:
         """Fill each dirty symbol from before its garbled line (or the session start) to its latest tick.
 
-        A symbol whose quotes report a later trade than any held is dirty too: its last trade was
-        garbled (or rejected) and no trade followed it, so nothing else would bring it back.
+        A symbol whose updates report more day volume than its trades held add up to is dirty too:
+        its last trade was garbled (or rejected) and no trade followed it, so nothing else would bring
+        it back. (Quote times alone say nothing: quotes move after the last trade all day.) Each
+        unexplained volume is asked for once.
         """
-        for symbol, reported in self._reported.items():
+        for (symbol, day), volume in self._reported_volume.items():
+            if volume <= max(self._held_volume.get((symbol, day), 0), self._asked_volume.get(symbol, 0)):
+                continue
             held = self._held_now(symbol)
-            known = max(held.value, self._asked.get(symbol, NAT)) if held is not None else None
-            if known is not None and reported > known and symbol not in self._dirty:
+            if held is not None and symbol not in self._dirty:
                 self._dirty[symbol] = held
+                self._asked_volume[symbol] = volume
         for symbol, since in list(self._dirty.items()):
             held = self._held_now(symbol)
             if held is None:
@@ -427,7 +440,6 @@ class Collector:
             begin = since if since is not None else calendar.session(until.date()).pre_open
             if until > begin:
                 del self._dirty[symbol]
-                self._asked[symbol] = until.value
                 self._spawn_fill(symbol, begin, until)
 
     def _fill_from_summaries(self, summaries: pd.DataFrame) -> None:
@@ -451,6 +463,9 @@ class Collector:
         """
         first, last = begin.floor("s"), end.floor("s") + pd.Timedelta(seconds=1)
         self.ledger.add(symbol, first, last)
+        if self._closing:
+            log.info("history fill left to the next start symbol=%s begin=%s end=%s", symbol, first, last)
+            return
         self._start_fill(symbol, first, last)
 
     def _start_fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
@@ -474,7 +489,7 @@ class Collector:
             try:
                 ticks = await self.history.ticks(symbol, begin, end)
                 break
-            except (IQFeedError, OSError, TimeoutError) as err:
+            except (IQFeedError, OSError, TimeoutError, EOFError) as err:
                 log.warning(
                     "history fill failed symbol=%s begin=%s end=%s error=%s retry_in=%.0fs",
                     symbol,
@@ -569,6 +584,7 @@ class Collector:
                 log.warning(
                     "history fills cut short at stop count=%d (the next start asks again)", len(unfinished)
                 )
+        self._closing = True
         await self.stream.close()
         await self.history.close()
         self._cache_latest()

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers ``url`` at all (any status: 503 is an answer too)."""
+    try:
+        urllib.request.urlopen(url, timeout=5).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def serving(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
     """``oss20 serve`` on a free port over ``data_dir`` (embedded simulator and collector on free
     ports, at 30 simulated seconds a second; ``env`` adds or overrides variables) until the block
-    ends; yields the base URL once the market page answers."""
+    ends; yields the base URL once the server answers."""
     port = free_port()
     environ = {
         **os.environ,
@@ -55,15 +67,11 @@ def serving(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
         server = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=sink, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/market", timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"panel serve did not come up: {log.read_text()[-3000:]}") from None
-                time.sleep(0.5)
+        deadline = time.monotonic() + 90
+        while not answers(base + "/health"):  # a route with no page session behind it
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise AssertionError(f"oss20 serve did not come up: {log.read_text()[-3000:]}")
+            time.sleep(0.5)
         yield base
     finally:
         server.terminate()

@@ -47,6 +47,11 @@ def raw() -> Iterator[redis.Redis]:
     client.close()
 
 
+NOT_BLOCKED = 1.0
+"""Slowest call that still proves a writer did not wait on Redis or on a reader: waiting would take
+the 2 s connect timeout (or forever); anything below is the scheduler of a loaded machine."""
+
+
 def unique_symbol() -> str:
     return "T" + uuid.uuid4().hex[:8].upper()
 
@@ -196,7 +201,7 @@ def test_unreachable_redis_fails_reads_loudly_and_writes_quietly() -> None:
         started = time.perf_counter()
         cache.set_latest("AAPL", {"price": 1.0})
         bus.publish(SystemEvent("test", "ok"))
-        assert time.perf_counter() - started < 0.05
+        assert time.perf_counter() - started < NOT_BLOCKED
         wait_for(lambda: cache.stats.failed == 1 and bus.stats.failed == 1, 5, "the writes to count failed")
         assert cache.stats.written == bus.stats.published == 0
         with pytest.raises(CacheUnavailable, match="did not answer"):
@@ -220,7 +225,7 @@ def test_a_hung_redis_fills_the_queue_and_drops_instead_of_blocking() -> None:
                 started = time.perf_counter()
                 bus.publish(SystemEvent("test", str(i)))
                 worst = max(worst, time.perf_counter() - started)
-            assert worst < 0.05
+            assert worst < NOT_BLOCKED
             assert bus.stats.dropped == 45
             assert not bus.flush(0.1)
         finally:
@@ -292,7 +297,7 @@ def test_collection_goes_on_through_a_redis_restart(own_redis: RedisServer) -> N
         listener.close()
         cache.close()
     assert errors == []
-    assert worst["publish"] < 0.05 and worst["set_latest"] < 0.05, worst
+    assert worst["publish"] < NOT_BLOCKED and worst["set_latest"] < NOT_BLOCKED, worst
     assert bus.stats.failed > bus_failed and cache.stats.failed > cache_failed
 
 

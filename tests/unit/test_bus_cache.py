@@ -25,6 +25,10 @@ from oss20.bus import (
 from oss20.schema import TICK_COLUMNS, TZ, conform
 from oss20.storage.cache import MemoryCache, key, open_cache
 
+NOT_BLOCKED = 1.0
+"""Slowest call that still proves a writer did not wait on Redis or on a reader: waiting would take
+the 2 s connect timeout (or forever); anything below is the scheduler of a loaded machine."""
+
 
 def tick_frame(symbol: str = "AAPL", rows: int = 3) -> pd.DataFrame:
     start = pd.Timestamp("2025-01-02 09:30:00.000001", tz=TZ)
@@ -164,7 +168,7 @@ def test_slow_subscriber_loses_its_oldest_and_never_blocks_the_publisher() -> No
     assert [e.status for e in slow.drain()] == ["1997", "1998", "1999"]  # type: ignore[union-attr]
     assert slow.dropped == 1997
     assert bus.stats.published == 2000 and bus.stats.dropped >= 1997
-    assert worst < 0.05
+    assert worst < NOT_BLOCKED
     deadline = time.monotonic() + 5
     while fast.dropped + len(received) < 2000 and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -1,4 +1,4 @@
-"""A garbled last trade is asked for again: the feed's quotes report a trade the collector never held."""
+"""A garbled last trade is asked for again: the feed's updates report day volume no trade held explains."""
 
 from __future__ import annotations
 
@@ -23,33 +23,45 @@ def collector(tmp_path: Path) -> Iterator[Collector]:
     made.journal.close()
 
 
-def quote_row(ns: int) -> dict[str, np.ndarray]:
+DAY = pd.Timestamp(NS, tz="America/New_York").date()
+
+
+def quote_row(ns: int, total_volume: int) -> dict[str, np.ndarray]:
     return {
         "symbol": np.array(["KO"], object),
         "timestamp": np.array([ns], np.int64),
         "bid": np.array([60.0]),
+        "total_volume": np.array([total_volume], np.int64),
     }
 
 
-def test_a_reported_trade_later_than_any_held_is_fetched_once(collector: Collector) -> None:
+def holding(collector: Collector, ns: int, volume: int) -> None:
+    collector._held[("KO", DAY)] = ns
+    collector._held_volume[("KO", DAY)] = volume
+
+
+def test_volume_no_held_trade_explains_is_fetched_once(collector: Collector) -> None:
     fills: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
     collector._spawn_fill = lambda symbol, begin, end: fills.append((symbol, begin, end))  # type: ignore[method-assign]
-    collector._held[("KO", pd.Timestamp(NS, tz="America/New_York").date())] = NS
-    collector._updates.append(quote_row(NS + 5 * 10**9))  # the quote says KO traded 5 s after what we hold
+    holding(collector, NS, 1_000)
+    collector._updates.append(quote_row(NS + 5 * 10**9, 1_300))  # a 300-share trade we never held
     collector._cache_latest()
     collector._refill_dirty()
     assert [(s, b.value, e.value) for s, b, e in fills] == [("KO", NS, NS + 5 * 10**9)]
+    collector._updates.append(quote_row(NS + 9 * 10**9, 1_300))  # quotes move on, the volume does not
+    collector._cache_latest()
     collector._refill_dirty()
     assert len(fills) == 1, "asked once, not again at every flush"
 
 
-def test_nothing_is_asked_when_the_quotes_report_no_later_trade(collector: Collector) -> None:
+def test_quotes_after_the_last_trade_ask_nothing_when_the_volume_is_held(collector: Collector) -> None:
     fills: list[object] = []
     collector._spawn_fill = lambda *args: fills.append(args)  # type: ignore[method-assign]
-    collector._held[("KO", pd.Timestamp(NS, tz="America/New_York").date())] = NS
-    collector._updates.append(quote_row(NS))
-    collector._cache_latest()
-    collector._refill_dirty()
+    holding(collector, NS, 1_000)
+    for seconds in (1, 2, 30):  # bid and ask times run ahead of the last trade all day
+        collector._updates.append(quote_row(NS + seconds * 10**9, 1_000))
+        collector._cache_latest()
+        collector._refill_dirty()
     assert fills == []
 
 
