@@ -4,8 +4,8 @@ Embedded (no ``OSS20_REDIS_URL``): the process runs the collector itself, in a t
 with the IQFeed simulator on the IQFeed ports (or, with ``OSS20_SIMULATE=false``, the IQConnect
 there), and the dashboards read the collector's in-process bus and cache.
 With Redis: a collector runs elsewhere and the dashboards subscribe to Redis. Either way one
-background thread folds the bus into the ``LiveBoard`` about ten times a second, so any number of
-browser sessions read one board and nothing waits on the server's event loop.
+background thread folds the bus into the ``LiveBoard`` as ticks arrive, so any number of browser
+sessions read one board and nothing waits on the server's event loop.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ log = logging.getLogger(__name__)
 
 DEMO_WATCHLIST = ("AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "SPY", "QQQ", "JPM", "XOM", "KO")
 FEED_EVERY = 0.1
-"""Seconds between two folds of the bus into the board (the pages update about ten times a second)."""
+"""Longest wait for a tick before the feeder folds what else came (progress reports, quotes)."""
+FOLD_GAP = 0.01
+"""Shortest time between two folds: a tick waits at most this long for the board (pages then batch
+their updates about ten times a second)."""
 QUOTES_EVERY = 0.5
 STATUS_EVERY = 5.0
 """Seconds between two probes of the services, reads of the running tasks and of validation statuses."""
@@ -162,10 +165,12 @@ class Runtime:
             return self._catalog
 
     def _feed(self) -> None:
+        """Fold ticks into the board as they come (woken by the first, at most one fold per FOLD_GAP)."""
         quotes_at = 0.0
-        while not self._stop.wait(FEED_EVERY):
+        while not self._stop.wait(FOLD_GAP):
+            first = self._ticks.get(timeout=FEED_EVERY)
             now = time.monotonic()
-            events = self._ticks.drain()
+            events = ([first] if first is not None else []) + self._ticks.drain()
             self.board.add(events, now)
             self.series.add(events)
             reports = [e for e in self._progress.drain() if isinstance(e, CollectionEvent)]
