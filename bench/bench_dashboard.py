@@ -273,13 +273,25 @@ def patched_volume(message: str, row: int) -> int | None:
                 visit(value)
         elif isinstance(node, list):
             if len(node) == 2 and node[0] == "volume" and isinstance(node[1], list):
-                found.extend(int(v) for i, v in node[1] if i == row)
+                for index, values in node[1]:
+                    found.extend(_at(index, values, row))
             for value in node:
                 visit(value)
 
     with contextlib.suppress(ValueError):
         visit(json.loads(message))
     return found[-1] if found else None
+
+
+def _at(index: Any, values: Any, row: int) -> list[int]:
+    """The value a patch entry gives ``row``: a single cell (row, value) or a slice of a column."""
+    if isinstance(index, int):
+        return [int(values)] if index == row else []
+    if isinstance(index, dict) and index.get("type") == "slice" and isinstance(values, list):
+        start, step = index.get("start") or 0, index.get("step") or 1
+        at, off = divmod(row - start, step)
+        return [int(values[at])] if off == 0 and 0 <= at < len(values) else []
+    return []
 
 
 def quantiles(values_ms: list[float]) -> dict[str, float]:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,20 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
-def start_collector(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Collector processes a test starts; any still running when it ends (a failed assert) is killed."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def start_collector(
+    env: dict[str, str], log: Path, started: list[subprocess.Popen[bytes]]
+) -> subprocess.Popen[bytes]:
     command = [
         OSS20,
         "collect",
@@ -42,11 +56,12 @@ def start_collector(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         "0.3",
     ]
     with log.open("ab") as sink:
-        return subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
+        started.append(subprocess.Popen(command, env=env, stdout=sink, stderr=sink))
+    return started[-1]
 
 
 def test_killed_and_restarted_collector_stores_the_session_exactly_once(
-    market: Market, tmp_path: Path
+    market: Market, tmp_path: Path, started: list[subprocess.Popen[bytes]]
 ) -> None:
     seed = int(os.environ.get("OSS20_TEST_SEED", time.time_ns() % 2**32))
     print(f"OSS20_TEST_SEED={seed}")
@@ -64,13 +79,13 @@ def test_killed_and_restarted_collector_stores_the_session_exactly_once(
         }
         kills = rng.randint(3, 4)  # at most 4 x 6.5 s: well inside the 40 s the simulated day lasts
         for kill in range(kills):
-            process = start_collector(env, log)
+            process = start_collector(env, log, started)
             time.sleep(rng.uniform(2.5, 5.0))
             assert not sim.clock.finished, f"the day ended before kill {kill + 1} of {kills}"
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             time.sleep(rng.uniform(0.2, 1.5))
-        process = start_collector(env, log)
+        process = start_collector(env, log, started)
         while not sim.clock.finished:
             time.sleep(0.5)
         store = TickStore(f"lmdb://{tmp_path / 'data' / 'arctic'}")
@@ -89,7 +104,7 @@ def test_killed_and_restarted_collector_stores_the_session_exactly_once(
 
 
 def test_a_fill_under_way_when_the_collector_is_killed_is_asked_again_at_the_next_start(
-    market: Market, tmp_path: Path
+    market: Market, tmp_path: Path, started: list[subprocess.Popen[bytes]]
 ) -> None:
     """The first start's fill (pre-market to now) is held up while live ticks after it are journaled
     and stored; the collector is killed before the fill answers. The next start holds later ticks than
@@ -105,7 +120,7 @@ def test_a_fill_under_way_when_the_collector_is_killed_is_asked_again_at_the_nex
             "OSS20_LOOKUP_PORT": str(sim.ports["lookup"]),
             "OSS20_ADMIN_PORT": str(sim.ports["admin"]),
         }
-        process = start_collector(env, log)
+        process = start_collector(env, log, started)
         store = TickStore(f"lmdb://{data / 'arctic'}")
         opened = pd.Timestamp.combine(DAY, dt.time(10, 0)).tz_localize("America/New_York")
         deadline = time.monotonic() + 30
@@ -116,7 +131,7 @@ def test_a_fill_under_way_when_the_collector_is_killed_is_asked_again_at_the_nex
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         sim.set_faults(FaultPlan())
-        process = start_collector(env, log)
+        process = start_collector(env, log, started)
         before = pd.concat([market.ticks(s, DAY) for s in SYMBOLS], ignore_index=True)
         before = canonical(before.loc[before["timestamp"] < opened])
         deadline = time.monotonic() + 60
