@@ -478,9 +478,10 @@ def readme_table(results: dict[str, Any]) -> list[str]:
     m, t = results["machine"], results["timers"]
     lines = [
         f"{SYMBOL} in the {len(WATCHLIST)}-symbol demo watchlist, simulator at speed {results['speed']:g} "
-        f"(from 09:30), {results['seconds']:.0f} s per window; server timers: board fold every "
-        f"{t['feed_every_s'] * 1e3:.0f} ms, quotes fold every {t['quotes_every_s'] * 1e3:.0f} ms, watchlist "
-        f"refresh every {t['watchlist_period_ms']} ms; {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+        f"(from 09:30), {results['seconds']:.0f} s per window; server timers: board fold as ticks come "
+        f"(at most every {t['fold_gap_s'] * 1e3:.0f} ms), quotes fold every "
+        f"{t['quotes_every_s'] * 1e3:.0f} ms, watchlist refresh every {t['watchlist_period_ms']} ms; "
+        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"Chromium {results['chromium']}; load average {results['load_average_before'][0]:.2f} before the "
         f"run; {results['date']}.",
         "",
@@ -550,7 +551,7 @@ def main() -> None:
         "load_average_before": load_before,
         "targets": {"tick_ms": TICK_TARGET_MS, "websocket_ms": WEBSOCKET_TARGET_MS},
         "timers": {
-            "feed_every_s": app.runtime.FEED_EVERY,
+            "fold_gap_s": app.runtime.FOLD_GAP,
             "quotes_every_s": app.runtime.QUOTES_EVERY,
             "watchlist_period_ms": Watchlist.param.period.default,
         },
