@@ -2,10 +2,11 @@
 
 The library collects ticks from IQFeed (or the bundled IQFeed-protocol simulator), validates,
 stores and bars them. Everything here is usable from Jupyter; dashboards and jobs build on it.
-The verbs a notebook starts with: ``oss20.ticks(...)``, ``oss20.bars(...)`` and ``oss20.quality(...)``.
+The verbs a notebook starts with: ``oss20.ticks(...)``, ``oss20.bars(...)``, ``oss20.quality(...)``
+and ``oss20.gaps(...)``.
 """
 
-from oss20.api import bars, quality, ticks
+from oss20.api import bars, gaps, quality, ticks
 
 __version__ = "0.1.0"
-__all__ = ["bars", "quality", "ticks"]
+__all__ = ["bars", "gaps", "quality", "ticks"]

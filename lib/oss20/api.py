@@ -1,6 +1,6 @@
-"""The verbs a quant reaches for first: ``oss20.ticks``, ``oss20.bars`` and ``oss20.quality``.
+"""The verbs a quant reaches for first: ``oss20.ticks``, ``oss20.bars``, ``oss20.quality`` and ``oss20.gaps``.
 
-Both read the store the settings name (``OSS20_*``; embedded storage under ./data by default)
+They read the store the settings name (``OSS20_*``; embedded storage under ./data by default)
 and return frames in America/New_York; ``as_polars=True`` gives a polars frame instead.
 """
 
@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from oss20 import calendar
@@ -127,3 +128,56 @@ def quality(
 
     first, last = _days(start, end)
     return results_frame(validate.run(_symbols(symbols), first, last, settings, feed=feed))
+
+
+def gaps(
+    symbols: str | Sequence[str],
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    extended_hours: bool = False,
+    feed: bool = True,
+    now: pd.Timestamp | str | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """What is missing from the stored ticks of ``symbols`` from ``start`` to ``end`` (default: ``start``).
+
+    One row per gap: symbol, session (date), start and end ([start, end) in America/New_York, to
+    the minute), expected_trades (the feed's count in those minutes), reason ("missing session",
+    "partial session" or "hole") and reachable (tick history still reaches it at ``now``, default
+    the current time). Sessions come from the NYSE calendar (holidays skipped, half days end
+    early), regular hours unless ``extended_hours``. With ``feed`` (the default) the feed's
+    1-minute bars say which minutes traded, so a quiet minute is never a gap; ``feed=False`` asks
+    nothing, finds missing sessions and stretches of 10+ minutes without a stored trade, and
+    leaves expected_trades empty. Rules in ``oss20.backfill.gaps``; raises ``IQFeedError`` or
+    ``OSError`` when the feed cannot answer.
+
+    >>> oss20.gaps(["AAPL", "MSFT"], "2025-01-02", "2025-01-10")  # doctest: +SKIP
+    """
+    from oss20.backfill import coverage
+    from oss20.backfill.gaps import find_gaps, gaps_frame, needs_feed
+    from oss20.iqfeed.client import Endpoint
+    from oss20.storage.arctic import TickStore
+
+    settings = settings or Settings.from_env()
+    moment = pd.Timestamp.now(tz="America/New_York") if now is None else pd.Timestamp(now)
+    if moment.tzinfo is None:
+        raise ValueError(f"now must be tz-aware, got {moment}; e.g. '2025-01-02 20:00-05:00'")
+    first, last = _days(start, end)
+    tickers = _symbols(symbols)
+    days = calendar.sessions(first, last)
+    store = TickStore(settings.resolved_arctic_uri)
+    stored = {s: coverage.stored_coverage(store, s, first, last) for s in tickers}
+    bars = None
+    if feed:
+        empty = np.empty(0, np.int64)
+        wanted = {
+            s: [d for d in days if needs_feed(d, stored[s].get(d, empty), moment, extended_hours)]
+            for s in tickers
+        }
+        bars = coverage.feed_minutes(Endpoint.from_settings(settings), wanted, moment, extended_hours)
+    found = [
+        g
+        for s in tickers
+        for g in find_gaps(s, days, stored[s], None if bars is None else bars[s], moment, extended_hours)
+    ]
+    return gaps_frame(found)

@@ -401,6 +401,64 @@ def validate(
 
 
 @app.command()
+def gaps(
+    symbols: Annotated[list[str], typer.Argument(help="Tickers, e.g. AAPL MSFT.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="Last day (default: --start).")] = None,
+    extended_hours: Annotated[bool, typer.Option(help="Look at pre-market and after hours too.")] = False,
+    feed: Annotated[
+        bool, typer.Option(help="Ask the feed's 1-minute bars which minutes traded (and how much).")
+    ] = True,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """List missing sessions, partial sessions and intraday holes in the stored ticks."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from oss20.api import gaps as find
+    from oss20.backfill.gaps import REASONS
+    from oss20.iqfeed.client import IQFeedError
+    from oss20.symbols import validate_symbol
+
+    _setup_logging(log_level)
+    try:
+        tickers = [validate_symbol(s) for text in symbols for s in text.split(",") if s.strip()]
+        first, last = calendar.to_date(start), calendar.to_date(end or start)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if first > last:
+        raise typer.BadParameter(f"--start {first} is after --end {last}")
+    days = calendar.sessions(first, last)
+    if not days:
+        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    with _exit_on(ValueError, OSError, IQFeedError):
+        frame = find(tickers, first, last, extended_hours=extended_hours, feed=feed)
+    table = Table(title=f"gaps of {', '.join(tickers)}, {first} to {last}")
+    for name in ("symbol", "session", "start", "end", "expected trades", "reason", "reachable"):
+        table.add_column(name, justify="right" if name == "expected trades" else "left")
+    for row in frame.to_dict("records"):
+        table.add_row(
+            row["symbol"],
+            str(row["session"]),
+            row["start"].strftime("%H:%M"),
+            row["end"].strftime("%H:%M"),
+            "?" if pd.isna(row["expected_trades"]) else f"{row['expected_trades']:,}",
+            row["reason"],
+            "yes" if row["reachable"] else "[red]no[/]",
+        )
+    Console().print(table)
+    counts = frame["reason"].value_counts()
+    known = frame["expected_trades"].sum() if feed else None
+    typer.echo(
+        f"{len(frame)} gaps in {len(tickers) * len(days)} symbol-sessions: "
+        + ", ".join(f"{counts.get(reason, 0)} {reason}" for reason in REASONS)
+        + (f"; {known:,} expected trades" if known is not None else "; feed not asked")
+        + f"; {int((~frame['reachable']).sum())} out of tick history's reach"
+    )
+
+
+@app.command()
 def serve(
     port: Annotated[int, typer.Option(help="HTTP port of the dashboards.")] = 5006,
     address: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

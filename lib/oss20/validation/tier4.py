@@ -69,7 +69,7 @@ def holes(stored_minute_ends: np.ndarray, day: dt.date, feed_minute_ends: np.nda
     """Minutes the feed traded in and the store holds nothing for, as merged [start, end) ranges.
 
     Both sides are 1-minute bar ends (epoch ns): the stored ticks' (``tier3.minute_bars``) and the
-    feed's (HIT).
+    feed's (HIT). A hole runs on across minutes the feed shows quiet (``missing_spells``).
 
     Without the feed's bars (``None``), regular-session stretches of ``QUIET_MINUTES`` without a
     stored trade warn: they may be holes, or a halt.
@@ -77,14 +77,12 @@ def holes(stored_minute_ends: np.ndarray, day: dt.date, feed_minute_ends: np.nda
     if not calendar.is_session(day):
         return judge(TIER, "holes", {}, message="not a trading day")
     midnight = pd.Timestamp(day).tz_localize(TZINFO).value
-    stored = (stored_minute_ends - midnight) // MINUTE_NS - 1
+    stored = minutes_of(stored_minute_ends - MINUTE_NS, midnight)
     if feed_minute_ends is None:
         s = calendar.session(day)
-        first, last = (s.open.value - midnight) // MINUTE_NS, (s.close.value - midnight) // MINUTE_NS
-        minutes = np.arange(first, last)
-        quiet = ~np.isin(minutes, stored)
-        spells = [(a, b) for a, b in runs(quiet) if b - a + 1 >= QUIET_MINUTES]
-        ranges = [(_minute(midnight, minutes[a]), _minute(midnight, minutes[b] + 1)) for a, b in spells]
+        first, last = int(minutes_of(s.open.value, midnight)), int(minutes_of(s.close.value, midnight))
+        spells = quiet_spells(stored, first, last)
+        ranges = [(_minute(midnight, a), _minute(midnight, b + 1)) for a, b in spells]
         return judge(
             TIER,
             "holes",
@@ -93,9 +91,9 @@ def holes(stored_minute_ends: np.ndarray, day: dt.date, feed_minute_ends: np.nda
             ranges=ranges,
             message=f"{len(spells)} regular-session stretches of {QUIET_MINUTES}+ minutes without a trade",
         )
-    traded = np.unique((feed_minute_ends - midnight) // MINUTE_NS - 1)
-    missing = np.setdiff1d(traded, stored, assume_unique=True)
-    spells = _consecutive(missing)
+    traded = np.unique(minutes_of(feed_minute_ends - MINUTE_NS, midnight))
+    missing = int((~np.isin(traded, stored)).sum())
+    spells = missing_spells(traded, stored)
     ranges = [(_minute(midnight, a), _minute(midnight, b + 1)) for a, b in spells]
     return judge(
         TIER,
@@ -103,13 +101,40 @@ def holes(stored_minute_ends: np.ndarray, day: dt.date, feed_minute_ends: np.nda
         {
             "feed_bars": True,
             "feed_minutes": len(traded),
-            "missing_minutes": len(missing),
+            "missing_minutes": missing,
             "holes": len(spells),
         },
-        fail=len(missing) > 0,
+        fail=missing > 0,
         ranges=ranges,
-        message=f"{len(missing)} minutes traded on the feed have no stored trade",
+        message=f"{missing} minutes traded on the feed have no stored trade",
     )
+
+
+def minutes_of(ns: np.ndarray | int, midnight: int) -> np.ndarray:
+    """Minute of the day (0 = 00:00) of epoch-ns times, counted from the day's ``midnight`` (epoch ns)."""
+    return (np.asarray(ns, dtype=np.int64) - midnight) // MINUTE_NS
+
+
+def missing_spells(traded: np.ndarray, stored: np.ndarray) -> list[tuple[int, int]]:
+    """[first, last] minutes of each stretch of the feed's traded minutes with no stored trade.
+
+    ``traded`` (sorted, unique) are the minutes the feed's 1-minute bars show trades in; ``stored``
+    the minutes holding at least one stored trade. A stretch runs on across minutes the feed shows
+    quiet (nothing was there to store) and ends at a traded minute that is stored: a quiet minute
+    is never a hole, nor does it split one.
+    """
+    missing = ~np.isin(traded, stored)
+    return [(int(traded[a]), int(traded[b])) for a, b in runs(missing)]
+
+
+def quiet_spells(
+    stored: np.ndarray, first: int, last: int, least: int = QUIET_MINUTES
+) -> list[tuple[int, int]]:
+    """[first, last] minutes of each stretch of at least ``least`` minutes of [first, last) with no
+    stored trade: what can be said of holes without the feed's bars."""
+    minutes = np.arange(first, last)
+    quiet = ~np.isin(minutes, stored)
+    return [(int(minutes[a]), int(minutes[b])) for a, b in runs(quiet) if b - a + 1 >= least]
 
 
 def storage_layout(
@@ -154,16 +179,6 @@ def storage_layout(
                 message=f"{expected} is stored but {day} is not a trading day",
             )
     return out
-
-
-def _consecutive(values: np.ndarray) -> list[tuple[int, int]]:
-    """[first, last] of each run of consecutive integers in sorted ``values``."""
-    if len(values) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(values) != 1)
-    firsts = np.r_[values[0], values[breaks + 1]]
-    lasts = np.r_[values[breaks], values[-1]]
-    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
 def _minute(midnight: int, minute: int) -> pd.Timestamp:

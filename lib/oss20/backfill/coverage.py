@@ -1,0 +1,81 @@
+"""The I/O edge of gap finding: stored minute coverage from ArcticDB, traded minutes from the feed.
+
+Stored coverage costs one batch read per symbol of the timestamp index alone (no tick columns are
+read). The feed is asked for 1-minute bars (HIT 60 s) once per session, and only for the sessions
+whose gaps its bars can change (``gaps.needs_feed``); ``HistoryClient`` paces and retries itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from oss20.backfill.gaps import FeedMinutes, stored_minutes, window
+from oss20.iqfeed.client import Endpoint, HistoryClient
+from oss20.schema import TZINFO
+from oss20.storage.arctic import TickStore
+
+FEED_TIMEOUT = 30.0
+"""Seconds a history request may take before the feed counts as unreachable."""
+
+
+def stored_coverage(
+    store: TickStore, symbol: str, first: dt.date, last: dt.date
+) -> dict[dt.date, np.ndarray]:
+    """Per stored session of ``symbol`` from ``first`` to ``last``: its stored minute starts (epoch ns).
+
+    Sessions with nothing stored are absent.
+    """
+    stamps = store.read_range([symbol], first, last, columns=[])["timestamp"]
+    minutes = stored_minutes(stamps.array.asi8)
+    if len(minutes) == 0:
+        return {}
+    days = pd.DatetimeIndex(minutes, tz="UTC").tz_convert(TZINFO).date
+    cuts = np.flatnonzero(days[1:] != days[:-1]) + 1
+    return {
+        part_days[0]: part
+        for part_days, part in zip(np.split(days, cuts), np.split(minutes, cuts), strict=True)
+    }
+
+
+def feed_minutes(
+    endpoint: Endpoint,
+    wanted: Mapping[str, Sequence[dt.date]],
+    now: pd.Timestamp,
+    extended_hours: bool = False,
+) -> dict[str, dict[dt.date, FeedMinutes]]:
+    """The feed's traded minutes per symbol and session of ``wanted``: one HIT request per session.
+
+    Raises the client's ``IQFeedError`` (or ``OSError``) when the feed cannot answer.
+    """
+    return asyncio.run(_ask(endpoint, wanted, now, extended_hours))
+
+
+async def _ask(
+    endpoint: Endpoint,
+    wanted: Mapping[str, Sequence[dt.date]],
+    now: pd.Timestamp,
+    extended_hours: bool,
+) -> dict[str, dict[dt.date, FeedMinutes]]:
+    jobs: list[tuple[str, dt.date, pd.Timestamp, pd.Timestamp]] = []
+    for symbol, days in wanted.items():
+        for day in days:
+            bounds = window(day, extended_hours, now)
+            if bounds is not None:
+                jobs.append((symbol, day, *bounds))
+    out: dict[str, dict[dt.date, FeedMinutes]] = {symbol: {} for symbol in wanted}
+    async with HistoryClient(endpoint, timeout=FEED_TIMEOUT) as history:
+        # bars are labelled by their end: those ending in (lo, hi] cover the window's minutes
+        replies = await asyncio.gather(
+            *(
+                history.interval_bars(symbol, 60, lo + pd.Timedelta(minutes=1), hi)
+                for symbol, _, lo, hi in jobs
+            )
+        )
+    for (symbol, day, _, _), bars in zip(jobs, replies, strict=True):
+        out[symbol][day] = FeedMinutes.from_bars(bars)
+    return out
