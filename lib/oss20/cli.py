@@ -451,8 +451,9 @@ def gaps(
     counts = frame["reason"].value_counts()
     known = frame["expected_trades"].sum() if feed else None
     typer.echo(
-        f"{len(frame)} gaps in {len(tickers) * len(days)} symbol-sessions: "
-        + ", ".join(f"{counts.get(reason, 0)} {reason}" for reason in REASONS)
+        f"{len(frame)} gaps in {len(tickers) * len(days)} symbol-sessions ("
+        + ", ".join(f"{reason} {counts.get(reason, 0)}" for reason in REASONS)
+        + ")"
         + (f"; {known:,} expected trades" if known is not None else "; feed not asked")
         + f"; {int((~frame['reachable']).sum())} out of tick history's reach"
     )

@@ -18,9 +18,11 @@ import pytest
 
 import oss20
 from oss20.config import Settings
+from oss20.iqfeed.client import FeedUnavailable
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
 from oss20.storage.arctic import TickStore
+from tests.integration.test_validate import free_port
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
@@ -135,10 +137,20 @@ def test_cli_prints_the_gaps_and_refuses_bad_input(
         ]
     total = f"{truth['expected_trades'].sum():,}"
     summary = (
-        f"4 gaps in 6 symbol-sessions: 1 missing session, 1 partial session, 2 hole; {total} expected trades"
+        "4 gaps in 6 symbol-sessions (missing session 1, partial session 1, hole 2);"
+        f" {total} expected trades; 4 out of tick history's reach"
     )
     assert summary in out, out[-500:]
     bad = subprocess.run([OSS20, "gaps", "AA/PL", "--start", str(FIRST)], env=env, capture_output=True)
     assert bad.returncode == 2 and b"AA/PL" in bad.stderr and b"Traceback" not in bad.stderr
     wrong = subprocess.run([OSS20, "gaps", "AAPL", "--start", "2025-13-01"], env=env, capture_output=True)
     assert wrong.returncode == 2 and b"2025-13-01" in wrong.stderr and b"Traceback" not in wrong.stderr
+
+
+def test_a_feed_that_cannot_be_reached_says_how_to_go_on(market: Market, tmp_path: Path) -> None:
+    settings = Settings(data_dir=str(tmp_path), lookup_port=free_port())
+    TickStore(settings.resolved_arctic_uri).merge(market.ticks("KO", LAST))
+    with pytest.raises(FeedUnavailable, match="--no-feed"):
+        oss20.gaps("KO", LAST, now=NOW, settings=settings)
+    blind = oss20.gaps("KO", LAST, feed=False, now=NOW, settings=settings)
+    assert "missing session" not in set(blind["reason"]) and blind["expected_trades"].isna().all()

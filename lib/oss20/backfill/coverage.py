@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from oss20.backfill.gaps import FeedMinutes, stored_minutes, window
-from oss20.iqfeed.client import Endpoint, HistoryClient
+from oss20.iqfeed.client import Endpoint, FeedUnavailable, HistoryClient
 from oss20.schema import TZINFO
 from oss20.storage.arctic import TickStore
 
@@ -50,9 +50,13 @@ def feed_minutes(
 ) -> dict[str, dict[dt.date, FeedMinutes]]:
     """The feed's traded minutes per symbol and session of ``wanted``: one HIT request per session.
 
-    Raises the client's ``IQFeedError`` (or ``OSError``) when the feed cannot answer.
+    Raises the client's ``IQFeedError`` when the feed cannot answer (``FeedUnavailable`` saying
+    how to go on without it when it cannot be reached).
     """
-    return asyncio.run(_ask(endpoint, wanted, now, extended_hours))
+    try:
+        return asyncio.run(_ask(endpoint, wanted, now, extended_hours))
+    except FeedUnavailable as err:
+        raise FeedUnavailable(f"{err}; without the feed, ask with feed=False (oss20 gaps --no-feed)") from err
 
 
 async def _ask(
