@@ -38,6 +38,12 @@ class Settings(param.Parameterized):
     metrics_port = param.Integer(
         default=9464, bounds=(0, 65535), doc="Prometheus /metrics port of the collector (0 picks one)."
     )
+    history_rate = param.Number(
+        default=50.0,
+        bounds=(0, None),
+        inclusive_bounds=(False, True),
+        doc="History requests per second shared by every worker and process (DTN allows about 50).",
+    )
     simulate = param.Boolean(
         default=True,
         doc="oss20 serve without Redis: run the simulator on the IQFeed ports (false: use IQConnect).",
@@ -64,6 +70,11 @@ class Settings(param.Parameterized):
                     values[name] = int(raw)
                 except ValueError:
                     raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not an integer") from None
+            elif isinstance(parameter, param.Number):
+                try:
+                    values[name] = float(raw)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
             else:
                 values[name] = raw
         return cls(**values)

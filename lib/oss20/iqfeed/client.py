@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from oss20 import calendar
 from oss20.config import Settings
 from oss20.iqfeed import protocol
 from oss20.schema import TICK_COLUMNS, TZ, empty_frame, last_per_symbol
+
+if TYPE_CHECKING:
+    from oss20.backfill.budget import RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +309,10 @@ class HistoryClient:
     Keeps a small pool of connections, paces requests under DTN's ~50/s limit, retries the
     throttle reply with backoff, splits long tick ranges into one request per session day, and
     returns an empty frame (not an error) when IQFeed has no data.
+
+    Every request, retries included, waits for a slot of ``budget`` right before it is written;
+    pass a shared one (``oss20.backfill.budget.open_budget``) when several clients, processes or
+    machines ask history at once. Without it the client paces itself alone at ``rate`` per second.
     """
 
     def __init__(
@@ -315,13 +323,16 @@ class HistoryClient:
         rate: float = 45.0,
         retries: int = 6,
         timeout: float = 60.0,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.endpoint = endpoint or Endpoint()
         self.protocol_version = protocol_version
         self.timeout = timeout
         self.retries = retries
-        self._interval = 1.0 / rate
-        self._next_slot = 0.0
+        # Imported here: oss20.backfill's package imports the executors, which import this module.
+        from oss20.backfill.budget import LocalBudget
+
+        self.budget = budget or LocalBudget(rate, burst=1)
         self._pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = asyncio.Queue()
         for _ in range(connections):
             self._pool.put_nowait(None)
@@ -440,13 +451,16 @@ class HistoryClient:
         raise Throttled(f"IQFeed kept throttling history for {symbol!r} after {self.retries} retries")
 
     async def _exchange(self, command: bytes, request_id: str) -> bytes:
-        """Write ``command`` on a pooled connection and read through its ``!ENDMSG!`` line."""
-        await self._pace()
+        """Write ``command`` on a pooled connection and read through its ``!ENDMSG!`` line.
+
+        The budget's slot is taken once the connection is ready, so the request goes out in it.
+        """
         conn = await self._pool.get()
         try:
             if conn is None:
                 conn = await self._connect()
             reader, writer = conn
+            await self.budget.acquire()
             writer.write(command)
             await writer.drain()
             marker = f"{request_id},{protocol.ENDMSG}".encode()
@@ -466,13 +480,6 @@ class HistoryClient:
         await _handshake(reader, writer, self.protocol_version, self.timeout)
         self._open.append(writer)
         return reader, writer
-
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
 
 async def admin_stats(endpoint: Endpoint | None = None, timeout: float = 5.0) -> dict[str, object]:
