@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from oss20 import calendar
@@ -153,31 +152,10 @@ def gaps(
 
     >>> oss20.gaps(["AAPL", "MSFT"], "2025-01-02", "2025-01-10")  # doctest: +SKIP
     """
-    from oss20.backfill import coverage
-    from oss20.backfill.gaps import find_gaps, gaps_frame, needs_feed
-    from oss20.iqfeed.client import Endpoint
-    from oss20.storage.arctic import TickStore
+    from oss20.backfill.coverage import find
+    from oss20.backfill.gaps import gaps_frame
 
     settings = settings or Settings.from_env()
     moment = pd.Timestamp.now(tz="America/New_York") if now is None else pd.Timestamp(now)
-    if moment.tzinfo is None:
-        raise ValueError(f"now must be tz-aware, got {moment}; e.g. '2025-01-02 20:00-05:00'")
     first, last = _days(start, end)
-    tickers = _symbols(symbols)
-    days = calendar.sessions(first, last)
-    store = TickStore(settings.resolved_arctic_uri)
-    stored = {s: coverage.stored_coverage(store, s, first, last) for s in tickers}
-    bars = None
-    if feed:
-        empty = np.empty(0, np.int64)
-        wanted = {
-            s: [d for d in days if needs_feed(d, stored[s].get(d, empty), moment, extended_hours)]
-            for s in tickers
-        }
-        bars = coverage.feed_minutes(Endpoint.from_settings(settings), wanted, moment, extended_hours)
-    found = [
-        g
-        for s in tickers
-        for g in find_gaps(s, days, stored[s], None if bars is None else bars[s], moment, extended_hours)
-    ]
-    return gaps_frame(found)
+    return gaps_frame(find(_symbols(symbols), first, last, settings, moment, extended_hours, feed))

@@ -14,13 +14,46 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from oss20.backfill.gaps import FeedMinutes, stored_minutes, window
+from oss20 import calendar
+from oss20.backfill.gaps import FeedMinutes, Gap, find_gaps, needs_feed, stored_minutes, window
+from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, FeedUnavailable, HistoryClient
 from oss20.schema import TZINFO
 from oss20.storage.arctic import TickStore
 
 FEED_TIMEOUT = 30.0
 """Seconds a history request may take before the feed counts as unreachable."""
+
+
+def find(
+    symbols: Sequence[str],
+    first: dt.date,
+    last: dt.date,
+    settings: Settings,
+    now: pd.Timestamp,
+    extended_hours: bool = False,
+    feed: bool = True,
+) -> list[Gap]:
+    """The gaps of ``symbols`` (validated) in the sessions from ``first`` to ``last``, as seen at ``now``
+    (tz-aware): stored coverage against the calendar and, with ``feed``, the feed's traded minutes."""
+    if now.tzinfo is None:
+        raise ValueError(f"now must be tz-aware, got {now}; e.g. '2025-01-02 20:00-05:00'")
+    days = calendar.sessions(first, last)
+    store = TickStore(settings.resolved_arctic_uri)
+    stored = {s: stored_coverage(store, s, first, last) for s in symbols}
+    bars = None
+    if feed:
+        empty = np.empty(0, np.int64)
+        wanted = {
+            s: [d for d in days if needs_feed(d, stored[s].get(d, empty), now, extended_hours)]
+            for s in symbols
+        }
+        bars = feed_minutes(Endpoint.from_settings(settings), wanted, now, extended_hours)
+    return [
+        gap
+        for s in symbols
+        for gap in find_gaps(s, days, stored[s], None if bars is None else bars[s], now, extended_hours)
+    ]
 
 
 def stored_coverage(
