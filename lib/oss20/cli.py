@@ -419,19 +419,9 @@ def gaps(
     from oss20.api import gaps as find
     from oss20.backfill.gaps import REASONS
     from oss20.iqfeed.client import IQFeedError
-    from oss20.symbols import validate_symbol
 
     _setup_logging(log_level)
-    try:
-        tickers = [validate_symbol(s) for text in symbols for s in text.split(",") if s.strip()]
-        first, last = calendar.to_date(start), calendar.to_date(end or start)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
-    if first > last:
-        raise typer.BadParameter(f"--start {first} is after --end {last}")
-    days = calendar.sessions(first, last)
-    if not days:
-        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    tickers, first, last, days = _span(symbols, start, end)
     with _exit_on(ValueError, OSError, IQFeedError):
         frame = find(tickers, first, last, extended_hours=extended_hours, feed=feed)
     table = Table(title=f"gaps of {', '.join(tickers)}, {first} to {last}")
@@ -457,6 +447,95 @@ def gaps(
         + (f"; {known:,} expected trades" if known is not None else "; feed not asked")
         + f"; {int((~frame['reachable']).sum())} out of tick history's reach"
     )
+
+
+def _span(
+    symbols: list[str], start: str, end: str | None
+) -> tuple[list[str], dt.date, dt.date, list[dt.date]]:
+    """Validated tickers, the first and last day and the sessions between; bad input is a usage error."""
+    from oss20.symbols import validate_symbol
+
+    try:
+        tickers = [validate_symbol(s) for text in symbols for s in text.split(",") if s.strip()]
+        first, last = calendar.to_date(start), calendar.to_date(end or start)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if first > last:
+        raise typer.BadParameter(f"--start {first} is after --end {last}")
+    days = calendar.sessions(first, last)
+    if not days:
+        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    return tickers, first, last, days
+
+
+@app.command()
+def backfill(
+    symbols: Annotated[list[str], typer.Argument(help="Tickers, e.g. AAPL MSFT.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Option(help="Last day (default: --start).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan and fetch nothing.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="History requests in flight.")] = 8,
+    extended_hours: Annotated[bool, typer.Option(help="Fill pre-market and after hours too.")] = False,
+    feed: Annotated[bool, typer.Option(help="Find holes with the feed's 1-minute bars.")] = True,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """Fill the reachable gaps of the stored ticks from IQFeed history, chunk by chunk (recorded in
+    the catalog; a chunk run twice stores nothing twice). Exit 1 when a chunk failed."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from oss20.backfill.executor import ChunkOutcome
+    from oss20.backfill.run import plan_backfill, run_backfill
+    from oss20.iqfeed.client import IQFeedError
+
+    _setup_logging(log_level)
+    tickers, first, last, _ = _span(symbols, start, end)
+    settings = Settings.from_env()
+    with _exit_on(ValueError, OSError, IQFeedError):
+        chunks = plan_backfill(
+            tickers,
+            first,
+            last,
+            settings,
+            pd.Timestamp.now(tz="UTC"),
+            feed=feed,
+            extended_hours=extended_hours,
+        )
+    table = Table(title=f"backfill plan: {len(chunks)} chunks")
+    for name in ("symbol", "session", "start", "end", "expected trades", "reason", "reachable until"):
+        table.add_column(name, justify="right" if name == "expected trades" else "left")
+    for c in chunks:
+        expected = "?" if c.expected_trades is None else f"{c.expected_trades:,}"
+        times = (c.start.strftime("%H:%M:%S"), c.end.strftime("%H:%M:%S"))
+        table.add_row(c.symbol, str(c.session), *times, expected, c.reason, str(c.deadline))
+    Console(stderr=True).print(table)
+    if dry_run or not chunks:
+        typer.echo(f"oss20: {len(chunks)} chunks planned{' (dry run: nothing fetched)' if dry_run else ''}")
+        return
+    with Progress(transient=False) as progress:
+        bar = progress.add_task("backfill", total=len(chunks))
+
+        def advance(outcome: ChunkOutcome) -> None:
+            progress.advance(bar)
+
+        with _exit_on(ValueError, OSError, IQFeedError):
+            outcomes = run_backfill(chunks, settings, concurrency=concurrency, on_done=advance)
+    failed = [o for o in outcomes if o.status == "failed"]
+    stored = sum(o.stored for o in outcomes)
+    received = sum(o.received for o in outcomes)
+    typer.echo(
+        f"oss20: {len(outcomes) - len(failed)} chunks done, {len(failed)} failed; "
+        f"{received:,} ticks received, {stored:,} newly stored"
+    )
+    for outcome in failed:
+        typer.echo(
+            f"  failed {outcome.chunk.symbol} {outcome.chunk.start} - {outcome.chunk.end}: {outcome.error}",
+            err=True,
+        )
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

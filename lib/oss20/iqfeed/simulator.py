@@ -248,6 +248,7 @@ class Simulator:
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._stopping: asyncio.Event | None = None
         self.history_requests = 0
+        self.history_throttled = 0  # requests answered with the throttle error
         self.updates_sent = 0
         self.drops = 0
         self._building = 0  # watches whose symbol-day is being built
@@ -609,6 +610,7 @@ class Simulator:
             rid = cmd.args[protocol.request_id_position(cmd.verb)] if protocol.has_request_id(cmd) else ""
             return protocol.format_history_error(rid, protocol.SYNTAX_ERROR)
         if not self._bucket.take():
+            self.history_throttled += 1
             return protocol.format_history_error(request.request_id, protocol.THROTTLED)
         if not self.knows(request.symbol):
             return protocol.format_history_error(request.request_id, protocol.INVALID_SYMBOL)

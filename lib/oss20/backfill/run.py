@@ -1,0 +1,67 @@
+"""A backfill from start to end: find the gaps, plan the chunks, record them, fill them, report.
+
+Progress goes to the caller (``on_done``, e.g. a progress bar) and to the bus as collection events
+(one per chunk, task id = the chunk's), so dashboards follow a backfill run from anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from oss20.backfill.chunks import Chunk
+from oss20.backfill.coverage import find
+from oss20.backfill.executor import ChunkOutcome, record, run_chunks
+from oss20.backfill.planner import in_flight, plan
+from oss20.bus import CollectionEvent, open_bus
+from oss20.config import Settings
+from oss20.storage.catalog import open_catalog
+
+
+def plan_backfill(
+    symbols: Sequence[str],
+    first: dt.date,
+    last: dt.date,
+    settings: Settings,
+    now: pd.Timestamp,
+    *,
+    feed: bool = True,
+    extended_hours: bool = False,
+) -> list[Chunk]:
+    """The chunks that would fill every reachable gap of ``symbols`` not already being filled."""
+    gaps = find(symbols, first, last, settings, now, extended_hours, feed)
+    with open_catalog(settings.resolved_catalog_url) as catalog:
+        busy = in_flight(catalog)
+    return plan(gaps, busy)
+
+
+def run_backfill(
+    chunks: Sequence[Chunk],
+    settings: Settings,
+    *,
+    concurrency: int = 8,
+    on_done: Callable[[ChunkOutcome], None] | None = None,
+) -> list[ChunkOutcome]:
+    """Record ``chunks`` in collection_tasks and fill them; every outcome also goes to the bus."""
+    with open_catalog(settings.resolved_catalog_url) as catalog:
+        tasks = record(catalog, chunks)
+    bus = open_bus(settings.redis_url)
+
+    def report(outcome: ChunkOutcome) -> None:
+        counters = {
+            "received": outcome.received,
+            "stored": outcome.stored,
+            "quarantined": outcome.quarantined,
+        }
+        bus.publish(CollectionEvent(outcome.task_id, outcome.status, counters, message=outcome.error))
+        if on_done is not None:
+            on_done(outcome)
+
+    try:
+        return asyncio.run(run_chunks(tasks, settings, concurrency=concurrency, on_done=report))
+    finally:
+        bus.flush(2.0)
+        bus.close()
