@@ -183,7 +183,9 @@ class RedisBudget(RequestBudget):
 
     One Lua script reads the server's ``TIME``, takes the slot and stores the new state
     atomically, so concurrent workers anywhere never share a slot, and their own clocks do not
-    matter. The interval is rounded up to a whole microsecond (never above ``rate``).
+    matter. The interval is rounded up to a whole microsecond (never above ``rate``). When Redis
+    cannot be reached, ``reserve`` raises ``redis.ConnectionError`` after two quick retries: no
+    request goes out unbudgeted. Needs Redis 5 or later (``TIME`` inside a script that writes).
     Picklable (by URL and key), so it can be shipped to Dask workers.
     """
 
