@@ -481,28 +481,20 @@ def backfill(
 ) -> None:
     """Fill the reachable gaps of the stored ticks from IQFeed history, chunk by chunk (recorded in
     the catalog; a chunk run twice stores nothing twice). Exit 1 when a chunk failed."""
-    import pandas as pd
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
     from oss20.backfill.executor import ChunkOutcome
     from oss20.backfill.run import plan_backfill, run_backfill
-    from oss20.iqfeed.client import IQFeedError
+    from oss20.iqfeed.client import Endpoint, IQFeedError, feed_time
 
     _setup_logging(log_level)
     tickers, first, last, _ = _span(symbols, start, end)
     settings = Settings.from_env()
     with _exit_on(ValueError, OSError, IQFeedError):
-        chunks = plan_backfill(
-            tickers,
-            first,
-            last,
-            settings,
-            pd.Timestamp.now(tz="UTC"),
-            feed=feed,
-            extended_hours=extended_hours,
-        )
+        now = asyncio.run(feed_time(Endpoint.from_settings(settings)))  # history's reach counts from it
+        chunks = plan_backfill(tickers, first, last, settings, now, feed=feed, extended_hours=extended_hours)
     table = Table(title=f"backfill plan: {len(chunks)} chunks")
     for name in ("symbol", "session", "start", "end", "expected trades", "reason", "reachable until"):
         table.add_column(name, justify="right" if name == "expected trades" else "left")
@@ -511,6 +503,8 @@ def backfill(
         times = (c.start.strftime("%H:%M:%S"), c.end.strftime("%H:%M:%S"))
         table.add_row(c.symbol, str(c.session), *times, expected, c.reason, str(c.deadline))
     Console(stderr=True).print(table)
+    executor = f"Dask cluster at {settings.dask_scheduler}" if settings.dask_scheduler else "local pool"
+    typer.echo(f"oss20: executor: {executor}", err=True)
     if dry_run or not chunks:
         typer.echo(f"oss20: {len(chunks)} chunks planned{' (dry run: nothing fetched)' if dry_run else ''}")
         return

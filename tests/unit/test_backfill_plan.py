@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from oss20.backfill.executor import owner
 from oss20.backfill.gaps import HOLE, MISSING_SESSION, TICK_HISTORY_DAYS, Gap
-from oss20.backfill.planner import CHUNK_MINUTES, CHUNK_TRADES, in_flight, plan, split
+from oss20.backfill.planner import CHUNK_MINUTES, CHUNK_TRADES, in_flight, owner_alive, plan, split
 from oss20.storage.catalog import open_catalog
 
 NY = "America/New_York"
@@ -75,3 +79,18 @@ def test_in_flight_counts_live_tasks_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize("trades", [0, 1, CHUNK_TRADES])
 def test_small_gaps_are_one_chunk(trades: int) -> None:
     assert len(split(gap("2025-01-02", "10:00", "10:01", trades))) == 1
+
+
+def test_tasks_of_a_backfill_process_that_died_are_not_in_flight(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    window = (pd.Timestamp("2025-01-02 10:00", tz=NY), pd.Timestamp("2025-01-02 10:05", tz=NY))
+    with open_catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}") as catalog:
+        for symbol, who in (
+            ("AAPL", f"{socket.gethostname()}:{dead.pid}"),
+            ("MSFT", owner()),
+            ("KO", "elsewhere:1"),
+        ):
+            catalog.create_task("backfill", [symbol], params={"owner": who}, window=window)
+        assert sorted(s for s, _, _ in in_flight(catalog)) == ["KO", "MSFT"]
+    assert not owner_alive(f"{socket.gethostname()}:{dead.pid}") and owner_alive(owner())

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +28,11 @@ log = logging.getLogger(__name__)
 
 KIND = "backfill"
 """The collection_tasks kind of a backfill chunk."""
+
+
+def owner() -> str:
+    """``host:pid`` of this process, kept with each task it records (a dead owner's tasks are free)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ def record(catalog: Catalog, chunks: Iterable[Chunk]) -> list[tuple[str, Chunk]]
                     "deadline": chunk.deadline.isoformat(),
                     "expected_trades": chunk.expected_trades,
                     "reason": chunk.reason,
+                    "owner": owner(),
                 },
                 window=(chunk.start, chunk.end),
             ),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import os
+import socket
 from collections.abc import Iterable
 
 import pandas as pd
@@ -27,6 +29,20 @@ IN_FLIGHT_LIMIT = 100_000
 ONE_US = pd.Timedelta(microseconds=1)
 
 Window = tuple[str, pd.Timestamp, pd.Timestamp]
+
+
+def owner_alive(owner: str) -> bool:
+    """False only when ``owner`` (``host:pid``) names a process of this host that is gone."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def plan(gaps: Iterable[Gap], in_flight: Iterable[Window] = ()) -> list[Chunk]:
@@ -70,7 +86,9 @@ def split(gap: Gap) -> list[Chunk]:
 
 
 def in_flight(catalog: Catalog, now: pd.Timestamp | None = None) -> list[Window]:
-    """Windows of backfill tasks pending or running and heard from within ``STALE_AFTER``."""
+    """Windows of backfill tasks pending or running whose owner lives: heard from within
+    ``STALE_AFTER``, and, when it ran on this host, its process still there (a backfill killed a
+    moment ago frees its windows at once)."""
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     windows: list[Window] = []
     for status in ("pending", "running"):
@@ -80,6 +98,7 @@ def in_flight(catalog: Catalog, now: pd.Timestamp | None = None) -> list[Window]
                 now - pd.Timestamp(heard) > STALE_AFTER
                 or task.window_start is None
                 or task.window_end is None
+                or not owner_alive(str(task.params.get("owner", "")))
             ):
                 continue
             for symbol in task.symbols:

@@ -74,6 +74,28 @@ class Endpoint:
         return cls(settings.iqfeed_host, settings.level1_port, settings.lookup_port, settings.admin_port)
 
 
+async def feed_time(endpoint: Endpoint, timeout: float = 5.0) -> pd.Timestamp:
+    """The feed's clock (America/New_York) from its once-a-second Level 1 timestamp (``T,``): what
+    "now" means for the feed's history (the simulator's day need not be today)."""
+    reader, writer = await _open(endpoint.host, endpoint.level1_port, timeout)
+    try:
+        writer.write(protocol.cmd_timestamps(True))
+        await writer.drain()
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            line = await asyncio.wait_for(reader.readline(), left)
+            if not line:
+                break
+            if line.startswith(b"T,"):
+                return pd.Timestamp(line[2:].strip().decode()).tz_localize(TZ)
+    except TimeoutError:
+        pass
+    finally:
+        writer.close()
+    where = f"{endpoint.host}:{endpoint.level1_port}"
+    raise FeedUnavailable(f"no timestamp from IQFeed at {where} within {timeout} s")
+
+
 async def _open(host: str, port: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     try:
         return await asyncio.wait_for(asyncio.open_connection(host, port, limit=STREAM_LIMIT), timeout)
