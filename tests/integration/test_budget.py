@@ -87,9 +87,9 @@ def sim(market: Market) -> Iterator[Simulator]:
         yield server
 
 
-def run_workers(sim: Simulator, budget: RequestBudget | None) -> tuple[list[Tally], int, float]:
-    """Start PROCESSES spawned workers sharing ``budget``; their tallies, the simulator's count of
-    their requests, and the seconds from the first one's start to the last one's end."""
+def run_workers(sim: Simulator, budget: RequestBudget | None) -> tuple[list[Tally], int, int, float]:
+    """Start PROCESSES spawned workers sharing ``budget``; their tallies, the simulator's counts of
+    their requests and of its throttle replies, and the seconds from the first start to the last end."""
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Barrier(PROCESSES + 1)
     results: multiprocessing.Queue = ctx.Queue()
@@ -98,19 +98,21 @@ def run_workers(sim: Simulator, budget: RequestBudget | None) -> tuple[list[Tall
     ]
     for worker in workers:
         worker.start()
-    before = sim.history_requests  # the workers wait at the barrier until we reach it
+    before, throttled_before = sim.history_requests, sim.history_throttled  # workers wait at the barrier
     go.wait(timeout=60)
     tallies = [results.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(timeout=10)
         assert worker.exitcode == 0
     counted = sim.history_requests - before
+    refused = sim.history_throttled - throttled_before
     elapsed = max(t.ended for t in tallies) - min(t.began for t in tallies)
-    return tallies, counted, elapsed
+    return tallies, counted, refused, elapsed
 
 
-def assert_within_budget(tallies: list[Tally], counted: int, elapsed: float) -> None:
+def assert_within_budget(tallies: list[Tally], counted: int, refused: int, elapsed: float) -> None:
     total = PROCESSES * REQUESTS
+    assert refused == 0
     assert sum(t.throttled for t in tallies) == 0, tallies
     assert sum(t.answered for t in tallies) == total
     assert counted <= RATE * elapsed + BURST, f"{counted} requests in {elapsed:.2f} s"
@@ -133,9 +135,11 @@ def test_processes_sharing_a_redis_budget_are_never_throttled(sim: Simulator) ->
 
 
 def test_processes_pacing_alone_at_the_full_rate_are_throttled(sim: Simulator) -> None:
-    tallies, counted, elapsed = run_workers(sim, None)
+    tallies, counted, refused, elapsed = run_workers(sim, None)
     throttled = sum(t.throttled for t in tallies)
-    assert throttled > 0, f"{counted / elapsed:.0f}/s from four processes at 50/s each, none throttled"
+    assert refused > 0 and throttled > 0, (
+        f"{counted / elapsed:.0f}/s from four processes at 50/s each, none throttled"
+    )
     print(f"{counted} requests in {elapsed:.2f} s ({counted / elapsed:.1f}/s): {throttled} throttled")
 
 
