@@ -44,6 +44,10 @@ class Settings(param.Parameterized):
         inclusive_bounds=(False, True),
         doc="History requests per second shared by every worker and process (DTN allows about 50).",
     )
+    dask_scheduler = param.String(
+        default="",
+        doc="Dask scheduler address (tcp://host:8786) that runs backfills; empty means a local pool.",
+    )
     simulate = param.Boolean(
         default=True,
         doc="oss20 serve without Redis: run the simulator on the IQFeed ports (false: use IQConnect).",

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from oss20.backfill.chunks import Chunk
 from oss20.backfill.run import plan_backfill, run_backfill
+from oss20.config import Settings
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
 from oss20.schema import TICK_COLUMNS
@@ -30,17 +32,29 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
+def cut_store(sim: Simulator, market: Market, root: Path) -> tuple[Settings, pd.DataFrame]:
+    """The scenario: settings of a store in ``root`` holding the days with their cuts, and the ground
+    truth of those days (canonical order)."""
+    settings = settings_for(sim, root)
+    store_with_cuts(market, settings)
+    truth = canonical(pd.concat([market.ticks(s, d) for s in SYMBOLS for d in SESSIONS], ignore_index=True))
+    return settings, truth
+
+
+def planned(settings: Settings) -> list[Chunk]:
+    """The backfill plan of the scenario's range (extended hours too: the cuts took after hours)."""
+    return plan_backfill(SYMBOLS, FIRST, LAST, settings, NOW, extended_hours=True)
+
+
 def test_backfill_restores_the_ground_truth_once_within_the_budget(
     finished_sim: Simulator, market: Market, tmp_path: Path
 ) -> None:
-    settings = settings_for(finished_sim, tmp_path)
-    store_with_cuts(market, settings)
-    truth = canonical(pd.concat([market.ticks(s, d) for s in SYMBOLS for d in SESSIONS], ignore_index=True))
+    settings, truth = cut_store(finished_sim, market, tmp_path)
     store = TickStore(settings.resolved_arctic_uri)
     before = len(store.read_range(SYMBOLS, FIRST, LAST))
     assert before < len(truth)
 
-    chunks = plan_backfill(SYMBOLS, FIRST, LAST, settings, NOW, extended_hours=True)
+    chunks = planned(settings)
     assert {(c.symbol, c.session) for c in chunks} >= {("AAPL", SESSIONS[1]), ("KO", SESSIONS[2])}
     outcomes = run_backfill(chunks, settings, concurrency=4)
     assert [o.status for o in outcomes] == ["done"] * len(chunks), [o.error for o in outcomes]
@@ -50,7 +64,7 @@ def test_backfill_restores_the_ground_truth_once_within_the_budget(
     assert sum(o.stored for o in again) == 0 and sum(o.received for o in again) > 0
     pd.testing.assert_frame_equal(canonical(store.read_range(SYMBOLS, FIRST, LAST)), truth)
     assert finished_sim.history_throttled == 0
-    assert plan_backfill(SYMBOLS, FIRST, LAST, settings, NOW, extended_hours=True) == []
+    assert planned(settings) == []
     with open_catalog(settings.resolved_catalog_url) as catalog:
         tasks = catalog.tasks(kind="backfill", limit=1000)
     assert len(tasks) == 2 * len(chunks) and {t.status for t in tasks} == {"done"}

@@ -1,5 +1,8 @@
 """A backfill from start to end: find the gaps, plan the chunks, record them, fill them, report.
 
+Chunks are filled by the local pool, or on the Dask cluster at ``settings.dask_scheduler`` when one
+is configured (``OSS20_DASK_SCHEDULER``); both store the same ticks and give the same outcomes.
+
 Progress goes to the caller (``on_done``, e.g. a progress bar) and to the bus as collection events
 (one per chunk, task id = the chunk's), so dashboards follow a backfill run from anywhere.
 """
@@ -14,6 +17,7 @@ import pandas as pd
 
 from oss20.backfill.chunks import Chunk
 from oss20.backfill.coverage import find
+from oss20.backfill.dask_executor import run_on_dask
 from oss20.backfill.executor import ChunkOutcome, record, run_chunks
 from oss20.backfill.planner import in_flight, plan
 from oss20.bus import CollectionEvent, open_bus
@@ -45,7 +49,8 @@ def run_backfill(
     concurrency: int = 8,
     on_done: Callable[[ChunkOutcome], None] | None = None,
 ) -> list[ChunkOutcome]:
-    """Record ``chunks`` in collection_tasks and fill them; every outcome also goes to the bus."""
+    """Record ``chunks`` in collection_tasks and fill them (on the Dask cluster when
+    ``settings.dask_scheduler`` is set, else in this process); every outcome also goes to the bus."""
     with open_catalog(settings.resolved_catalog_url) as catalog:
         tasks = record(catalog, chunks)
     bus = open_bus(settings.redis_url)
@@ -61,6 +66,8 @@ def run_backfill(
             on_done(outcome)
 
     try:
+        if settings.dask_scheduler:
+            return run_on_dask(tasks, settings, concurrency=concurrency, on_done=report)
         return asyncio.run(run_chunks(tasks, settings, concurrency=concurrency, on_done=report))
     finally:
         bus.flush(2.0)
