@@ -596,5 +596,74 @@ def users_remove(username: Annotated[str, typer.Argument(help="Login name.")]) -
     typer.echo(f"oss20: user {username} removed")
 
 
+jobs_app = typer.Typer(
+    help="Scheduled upkeep jobs (end-of-day backfill and validation, compaction, health, journal pruning).",
+    no_args_is_help=True,
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every job, its schedule (cron, New York time; system_config 'schedule' overrides) and its purpose."""
+    from jobs.registry import JOBS, schedule
+    from oss20.storage.catalog import open_catalog
+
+    with _exit_on(ValueError), open_catalog(Settings.from_env().resolved_catalog_url) as catalog:
+        plan = schedule(catalog)
+    for name, spec in JOBS.items():
+        typer.echo(f"{name:<16}{plan.get(name, 'off'):<16}{spec.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="Job name (see `oss20 jobs list`).")],
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Day YYYY-MM-DD (end-of-day jobs: default the latest session)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """Run one job now, for cron, systemd timers or Kubernetes CronJobs. Exit 0 done, 1 the job failed,
+    2 bad input, 3 another run holds the job's lock."""
+    import json
+
+    from jobs.registry import JobLocked, job, resolve_day, run_job
+
+    _setup_logging(log_level)
+    settings = Settings.from_env()
+    with _exit_on(ValueError):
+        job(name)
+        day = resolve_day(name, None if date is None else calendar.to_date(date))
+    try:
+        run = run_job(name, settings, day)
+    except JobLocked as exc:
+        typer.echo(f"oss20: {exc}", err=True)
+        raise typer.Exit(3) from None
+    typer.echo(
+        json.dumps({"job": name, "status": run.status, "task": run.task_id, **run.result}, default=str)
+    )
+    if run.status == "failed":
+        typer.echo(f"oss20: job {name} failed: {run.error}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def scheduler(
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after N seconds (default: until SIGTERM or Ctrl-C).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
+) -> None:
+    """Run the jobs on their cron schedules on this machine (APScheduler). Several schedulers on one
+    catalog run each slot of a job once: the job's catalog lock and the recorded slot see to it."""
+    from jobs.scheduler import run_scheduler
+
+    _setup_logging(log_level)
+    with _exit_on(ValueError):
+        plan = run_scheduler(Settings.from_env(), duration)
+    typer.echo(f"oss20: scheduler stopped ({len(plan)} jobs scheduled)", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -13,7 +13,9 @@ import json
 import logging
 import math
 import operator
+import os
 import re
+import socket
 import sqlite3
 import threading
 import uuid
@@ -45,6 +47,11 @@ RECONNECT_TIMEOUT = 10.0
 
 _MIGRATION_LOCK = 0x05520C47
 """pg_advisory_xact_lock key held while migrating: one migrator at a time per database."""
+_JOB_LOCK_CLASS = 0x0552
+"""First key of the two-key pg_try_advisory_lock held by a running job (the second is its name's hash)."""
+JOB_LOCK_TTL = 120.0
+"""Seconds a SQLite job lock lives unless renewed; a holder renews it every third of that, so only a
+holder that died (killed, machine gone) lets it lapse."""
 _TASK_COLUMNS = (
     "task_id, kind, symbols, window_start, window_end, status, attempts, error, counters, params, "
     "created_at, updated_at, heartbeat_at"
@@ -96,6 +103,24 @@ class UserRecord:
     role: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class JobLock:
+    """The answer to asking for a job's lock: ``acquired``, or held by ``holder`` since ``since``."""
+
+    name: str
+    acquired: bool
+    owner: str
+    """Who this run is: ``host:pid:run``, written in the catalog while the lock is held."""
+    holder: str | None = None
+    """The owner of the run holding the lock (this run's own when acquired; None if unknown)."""
+    since: dt.datetime | None = None
+
+
+def lock_owner() -> str:
+    """A name for this run that tells an operator where to look: host, process id and a run tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
@@ -443,6 +468,32 @@ class Catalog(ABC):
             rows = session.rows("SELECT role FROM users WHERE username = ?", (username,))
         return str(rows[0][0]) if rows else None
 
+    @abstractmethod
+    def job_lock(
+        self, name: str, *, owner: str | None = None, ttl: float = JOB_LOCK_TTL
+    ) -> AbstractContextManager[JobLock]:
+        """Hold the lock of job ``name`` for the ``with`` block, if no other run (any process, any
+        machine on this catalog) holds it; never waits.
+
+        Example::
+
+            with catalog.job_lock("compact") as lock:
+                if not lock.acquired:
+                    print(f"compact is running: {lock.holder}")
+        """
+
+    def job_lock_holder(self, name: str) -> tuple[str, dt.datetime] | None:
+        """The owner of job ``name``'s lock and when it took it, as the catalog records it; or None."""
+        with self._transaction() as session:
+            rows = session.rows("SELECT owner, acquired_at FROM job_locks WHERE name = ?", (name,))
+        return (str(rows[0][0]), _read_time(rows[0][1])) if rows else None
+
+    def _refused(self, name: str, owner: str) -> JobLock:
+        """The lock of ``name`` is held elsewhere: say by whom, as far as the catalog knows."""
+        held = self.job_lock_holder(name)
+        log.info("job lock held name=%s holder=%s", name, held[0] if held else "unknown")
+        return JobLock(name, False, owner, *(held or (None, None)))
+
     def _time(self, value: dt.datetime | None) -> Any:
         """A UTC time as this backend stores it."""
         if value is None or not self._text_times:
@@ -503,6 +554,57 @@ class SqliteCatalog(Catalog):
             finally:
                 cursor.close()
 
+    @contextmanager
+    def job_lock(
+        self, name: str, *, owner: str | None = None, ttl: float = JOB_LOCK_TTL
+    ) -> Iterator[JobLock]:
+        """A row in job_locks (name is the key) with an expiry the holder renews from a thread; a row
+        past its expiry belongs to a dead holder and is taken over."""
+        name, owner = _text(name, "job name"), owner or lock_owner()
+        if ttl <= 0:
+            raise ValueError(f"lock ttl must be positive seconds, got {ttl}")
+        now = _now()
+        with self._transaction(write=True) as session:
+            session.run("DELETE FROM job_locks WHERE name = ? AND expires_at < ?", (name, self._time(now)))
+            acquired = session.run(
+                "INSERT INTO job_locks (name, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, owner, self._time(now), self._time(now + dt.timedelta(seconds=ttl))),
+            )
+        if not acquired:
+            yield self._refused(name, owner)
+            return
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(name, owner, ttl, stop), name=f"oss20-lock-{name}", daemon=True
+        )
+        renewer.start()
+        log.info("job lock acquired name=%s owner=%s", name, owner)
+        try:
+            yield JobLock(name, True, owner, owner, now)
+        finally:
+            stop.set()
+            renewer.join()
+            with self._transaction(write=True) as session:
+                session.run("DELETE FROM job_locks WHERE name = ? AND owner = ?", (name, owner))
+            log.info("job lock released name=%s owner=%s", name, owner)
+
+    def _renew(self, name: str, owner: str, ttl: float, stop: threading.Event) -> None:
+        """Push the lock's expiry on every third of ``ttl`` until ``stop``; warn if it was lost."""
+        while not stop.wait(ttl / 3):
+            expires = self._time(_now() + dt.timedelta(seconds=ttl))
+            try:
+                with self._transaction(write=True) as session:
+                    kept = session.run(
+                        "UPDATE job_locks SET expires_at = ? WHERE name = ? AND owner = ?",
+                        (expires, name, owner),
+                    )
+            except (sqlite3.Error, CatalogUnavailable) as exc:
+                log.warning("job lock renewal failed name=%s owner=%s error=%r", name, owner, exc)
+                continue
+            if not kept:
+                log.warning("job lock lost name=%s owner=%s (expired and taken over)", name, owner)
+
 
 class PostgresCatalog(Catalog):
     """The production catalog: PostgreSQL through a small psycopg pool that reconnects by itself."""
@@ -514,6 +616,7 @@ class PostgresCatalog(Catalog):
         """Connect once directly, so a failure says why (refused, password, no database); then pool."""
         super().__init__(url)
         seconds = max(1, math.ceil(connect_timeout))
+        self._conninfo, self._connect_seconds = url, seconds
         try:
             psycopg.connect(url, connect_timeout=seconds).close()
         except psycopg.OperationalError as exc:
@@ -550,6 +653,41 @@ class PostgresCatalog(Catalog):
 
     def _lock_migrations(self, session: _Session) -> None:
         session.run("SELECT pg_advisory_xact_lock(?::bigint)", (_MIGRATION_LOCK,))
+
+    @contextmanager
+    def job_lock(
+        self, name: str, *, owner: str | None = None, ttl: float = JOB_LOCK_TTL
+    ) -> Iterator[JobLock]:
+        """A session-level pg_try_advisory_lock on a connection of its own, held for the block: the
+        server frees it the moment that session ends, so a killed holder never blocks the next run
+        (``ttl`` plays no part). The key is the schema and the name, so schemas sharing a database
+        do not exclude each other. The holder's owner goes in job_locks for whoever is refused."""
+        name, owner = _text(name, "job name"), owner or lock_owner()
+        try:
+            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=self._connect_seconds)
+        except psycopg.OperationalError as exc:
+            raise CatalogUnavailable(f"catalog {self.url} is unreachable: {exc}") from exc
+        key = "SELECT {}(%s, hashtext(current_schema() || '/' || %s))"
+        with conn:
+            row = conn.execute(key.format("pg_try_advisory_lock"), (_JOB_LOCK_CLASS, name)).fetchone()
+            if not (row and row[0]):
+                yield self._refused(name, owner)
+                return
+            now = _now()
+            with self._transaction(write=True) as session:
+                session.run(
+                    "INSERT INTO job_locks (name, owner, acquired_at) VALUES (?, ?, ?) ON CONFLICT (name) "
+                    "DO UPDATE SET owner = excluded.owner, acquired_at = excluded.acquired_at",
+                    (name, owner, now),
+                )
+            log.info("job lock acquired name=%s owner=%s", name, owner)
+            try:
+                yield JobLock(name, True, owner, owner, now)
+            finally:
+                with self._transaction(write=True) as session:
+                    session.run("DELETE FROM job_locks WHERE name = ? AND owner = ?", (name, owner))
+                conn.execute(key.format("pg_advisory_unlock"), (_JOB_LOCK_CLASS, name))
+                log.info("job lock released name=%s owner=%s", name, owner)
 
 
 def open_catalog(url: str, *, connect_timeout: float = 5.0) -> Catalog:

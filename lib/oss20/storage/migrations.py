@@ -140,5 +140,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         },
     ),
+    Migration(
+        version=3,
+        name="job_locks: who runs each scheduled job",
+        statements={
+            "sqlite": (
+                """CREATE TABLE job_locks (
+                    name TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    acquired_at TEXT NOT NULL,
+                    expires_at TEXT
+                )""",
+            ),
+            "postgresql": (
+                """CREATE TABLE job_locks (
+                    name TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    acquired_at TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ
+                )""",
+            ),
+        },
+    ),
 )
 """Every migration, in version order (1, 2, ...)."""
