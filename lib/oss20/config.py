@@ -105,5 +105,7 @@ class Settings(param.Parameterized):
 
 
 def _mask(value: str) -> str:
-    """Hide the password part of a URL (``scheme://user:secret@host``)."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", value)
+    """Hide the password part of a URL (``scheme://user:secret@host``) and secret query options
+    (``?secret=...``, as ArcticDB's S3 URIs carry them)."""
+    hidden = re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", value)
+    return re.sub(r"((?:secret|password|token)=)[^&;]+", r"\1***", hidden, flags=re.IGNORECASE)

@@ -30,6 +30,8 @@ def test_passwords_never_printed() -> None:
     s = Settings.from_env({"OSS20_CATALOG_URL": "postgresql://app:hunter2@db:5432/ticks"})
     assert "hunter2" not in repr(s) and "hunter2" not in str(s)
     assert "postgresql://app:***@db:5432/ticks" in repr(s)
+    s3 = Settings.from_env({"OSS20_ARCTIC_URI": "s3://minio:ticks?port=9000&access=ak&secret=sk123&region=x"})
+    assert "sk123" not in repr(s3) and "s3://minio:ticks?port=9000&access=ak&secret=***&region=x" in repr(s3)
 
 
 def test_simulate_reads_common_boolean_spellings_and_refuses_others() -> None:
