@@ -29,19 +29,21 @@ def eod_backfill(
     *,
     now: pd.Timestamp | None = None,
     feed: bool = True,
+    extended_hours: bool = True,
     concurrency: int = 8,
 ) -> dict[str, Any]:
     """Fill the reachable gaps of the watchlist's ``day`` from IQFeed history (``plan_backfill`` then
     ``run_backfill``: every chunk is recorded as a backfill task of its own).
 
-    ``now`` is the clock the planner judges reachability by (default: now). ``failed`` in the result
+    ``now`` is the clock the planner judges reachability by (default: now); ``extended_hours`` fills
+    pre-market and after hours too, as the collector captures them. ``failed`` in the result
     counts chunks that failed; a run with any is recorded as failed.
     """
     symbols = day_symbols(settings)
     if not symbols:
         return {"symbols": 0, "chunks": 0, "received": 0, "stored": 0, "failed": 0}
     when = pd.Timestamp.now(tz="UTC") if now is None else now
-    chunks = plan_backfill(symbols, day, day, settings, when, feed=feed)
+    chunks = plan_backfill(symbols, day, day, settings, when, feed=feed, extended_hours=extended_hours)
     outcomes = run_backfill(chunks, settings, concurrency=concurrency) if chunks else []
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
