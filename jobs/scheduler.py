@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import signal
 import threading
 from types import FrameType
@@ -23,6 +24,8 @@ from oss20.storage.catalog import open_catalog
 
 log = logging.getLogger(__name__)
 
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+"""Cron's weekday numbers (0 or 7 Sunday): APScheduler 3 counts from Monday, so numbers become names."""
 MISFIRE_GRACE = 30
 """Seconds late a slot may still start (a busy machine); later ones are skipped, not run in a burst."""
 
@@ -32,17 +35,15 @@ def cron(expression: str) -> CronTrigger:
     seconds first (``"*/10 * * * * *"``). ValueError says what was wrong."""
     fields = expression.split()
     try:
-        if len(fields) == 5:
-            return CronTrigger.from_crontab(expression, timezone=TZ)
-        if len(fields) == 6:
-            second, minute, hour, day, month, weekday = fields
+        if len(fields) in (5, 6):
+            second, minute, hour, day, month, weekday = fields if len(fields) == 6 else ["0", *fields]
             return CronTrigger(
                 second=second,
                 minute=minute,
                 hour=hour,
                 day=day,
                 month=month,
-                day_of_week=weekday,
+                day_of_week=_weekdays(weekday),
                 timezone=TZ,
             )
     except ValueError as exc:
@@ -51,6 +52,23 @@ def cron(expression: str) -> CronTrigger:
         f"bad cron expression {expression!r}: expected 5 fields (minute hour day month weekday) "
         "or 6 with seconds first"
     )
+
+
+def _weekdays(field: str) -> str:
+    """Cron's weekday field in APScheduler's terms: numbers and ranges of numbers (``1-5``, ``0-6/2``)
+    become day names, so ``1-5`` stays Monday to Friday; names and ``*`` pass as they are."""
+    parts = []
+    for part in field.split(","):
+        match = re.fullmatch(r"(\d)(?:-(\d))?(?:/(\d+))?", part)
+        if match is None:
+            parts.append(part)
+            continue
+        first, last, step = match.groups()
+        days = range(int(first), int(last or first) + 1, int(step or 1))
+        if not days or max(days) > 7:
+            raise ValueError(f"weekday {part!r} is not within 0-7 (0 and 7 are Sunday)")
+        parts.extend(WEEKDAYS[d % 7] for d in days)
+    return ",".join(dict.fromkeys(parts))
 
 
 def slot_of(trigger: CronTrigger, now: dt.datetime) -> dt.datetime:
