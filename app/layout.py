@@ -12,6 +12,7 @@ PAGES = {
     "market": "Market",
     "explorer": "Data explorer",
     "validation": "Validation",
+    "backfill": "Backfill",
 }
 """Page slug (the notebook's stem, its URL path) -> the name in the navigation, in menu order."""
 

@@ -51,7 +51,9 @@ CHART_INTERVAL = "1min"
 class Runtime:
     """The shared state of the served dashboards; ``Runtime.shared()`` gives the process's one."""
 
-    def __init__(self, settings: Settings, symbols: Sequence[str], speed: float = 1.0) -> None:
+    def __init__(
+        self, settings: Settings, symbols: Sequence[str], speed: float = 1.0, day: dt.date | None = None
+    ) -> None:
         self.settings = settings
         self.symbols = [validate_symbol(s) for s in symbols]
         self.board = LiveBoard(self.symbols)
@@ -69,7 +71,7 @@ class Runtime:
             self.bus: Bus = open_bus(settings.redis_url)
             self.cache: Cache = open_cache(settings.redis_url)
         else:
-            self.collector = self._embed(speed)
+            self.collector = self._embed(speed, day)
             self.bus, self.cache = self.collector.bus, self.collector.cache
         for symbol in self.symbols:
             self.series.seed(symbol, self.cache.bars(symbol, CHART_INTERVAL))
@@ -82,14 +84,23 @@ class Runtime:
     @classmethod
     @functools.cache
     def shared(cls) -> Runtime:
-        """The process's runtime, from the environment (``OSS20_WATCHLIST``, ``OSS20_DEMO_SPEED``)."""
+        """The process's runtime, from the environment (``OSS20_WATCHLIST``, ``OSS20_DEMO_SPEED``, and
+        ``OSS20_DEMO_DAY``: the embedded simulator's session, YYYY-MM-DD, the latest one when unset)."""
         settings = Settings.from_env()
         symbols = [s for s in settings.watchlist.split(",") if s.strip()] or list(DEMO_WATCHLIST)
-        return cls(settings, symbols, float(os.environ.get("OSS20_DEMO_SPEED", "1")))
+        day = os.environ.get("OSS20_DEMO_DAY", "").strip()
+        try:
+            demo_day = dt.date.fromisoformat(day) if day else None
+        except ValueError as err:
+            raise ValueError(
+                f"OSS20_DEMO_DAY={day!r} is not a date; expected YYYY-MM-DD, e.g. 2025-01-16"
+            ) from err
+        return cls(settings, symbols, float(os.environ.get("OSS20_DEMO_SPEED", "1")), demo_day)
 
-    def _embed(self, speed: float) -> Collector:
+    def _embed(self, speed: float, day: dt.date | None) -> Collector:
         """Start the collector in a thread with its own event loop, and first the simulator on the
-        settings' IQFeed ports (0 picks free ones) unless ``simulate`` is off (then IQConnect is there)."""
+        settings' IQFeed ports (0 picks free ones) playing ``day`` (None: the latest session) unless
+        ``simulate`` is off (then IQConnect is there)."""
         s = self.settings
         endpoint = Endpoint.from_settings(s)
         if s.simulate:
@@ -98,6 +109,7 @@ class Runtime:
                 level1_port=s.level1_port,
                 lookup_port=s.lookup_port,
                 admin_port=s.admin_port,
+                day=day,
                 speed=speed,
             )
             self.simulator = Simulator(config).start()
