@@ -222,11 +222,15 @@ def collect(
     bars: Annotated[
         str, typer.Option(help="Bar specs built live, comma-separated ('' for none), e.g. 1min,volume:10000.")
     ] = "1min",
+    shard: Annotated[
+        str | None, typer.Option(help="Own shard K/N of the watchlist (N collectors, one store and bus).")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "INFO",
 ) -> None:
     """Collect live ticks from IQFeed (host and ports from OSS20_* settings) into ArcticDB, exactly once."""
     from oss20.bar_engine import BarSpec
     from oss20.collection import Collector, CollectorOptions
+    from oss20.symbols import shard as shard_of
 
     try:
         specs = tuple(BarSpec.parse(text).name for text in bars.split(",") if text.strip())
@@ -242,7 +246,17 @@ def collect(
         quotes=not trades_only,
         bar_specs=specs,
     )
-    collector = Collector(_watchlist(symbols), settings, options)
+    everything = _watchlist(symbols)
+    watchlist = everything
+    if shard is not None:
+        try:
+            watchlist = shard_of(everything, shard)
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from None
+        if not watchlist:
+            raise typer.BadParameter(f"shard {shard} owns none of the {len(everything)} symbols")
+        logging.getLogger(__name__).info("shard %s watches %s", shard, ",".join(watchlist))
+    collector = Collector(watchlist, settings, options)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
