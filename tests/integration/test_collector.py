@@ -134,6 +134,21 @@ def test_drops_and_garbled_lines_lose_nothing_and_keep_the_evidence(market: Mark
     )
 
 
+def test_a_stalling_feed_is_noticed_reconnected_and_its_silence_filled(
+    market: Market, tmp_path: Path
+) -> None:
+    """The feed goes quiet for 3 s every 2 s (longer than the 2 s the stream waits): the collector
+    reconnects, re-watches, and history brings back what the silence held back."""
+    sim = simulator(
+        market, speed=2400, start=dt.time(15, 0), faults=FaultPlan(stall_every=2.0, stall_seconds=3.0)
+    )
+    expected = ground_truth(market)
+    with sim.running():
+        collector = run_collector(sim, settings_for(tmp_path), expected)
+    pd.testing.assert_frame_equal(canonical(collector.store.read_range(SYMBOLS, DAY, DAY)), expected)
+    assert collector.stream.stats.reconnects >= 1 and collector.counts.history > 0
+
+
 def test_a_redis_restart_costs_only_live_events_never_stored_ticks(market: Market, tmp_path: Path) -> None:
     sim = simulator(market, speed=2400, start=dt.time(15, 0))
     expected = ground_truth(market)
