@@ -21,6 +21,16 @@ def cells(page: Page, column: str) -> list[str]:
     return page.locator(f'.tabulator-cell[tabulator-field="{column}"]').all_inner_texts()
 
 
+def indicator(page: Page, title: str) -> str:
+    """The value a health number shows under ``title`` (its title and value share a parent; other
+    elements with the same text, such as a table header, do not)."""
+    for element in page.get_by_text(title, exact=True).all():
+        lines = element.evaluate("e => e.parentElement ? e.parentElement.innerText : ''").splitlines()
+        if len(lines) == 2 and lines[0] == title:
+            return lines[1]
+    raise AssertionError(f"no number titled {title!r} on the page")
+
+
 def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, artifacts: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(served + "/")  # the index is the market page
@@ -36,8 +46,7 @@ def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, 
         assert time.monotonic() < deadline, "the live values did not change"
         page.wait_for_timeout(250)
     assert page.get_by_text("collector:").first.inner_text().startswith("collector: running")
-    stored = page.get_by_text("stored", exact=True).first.evaluate("e => e.parentElement.innerText")
-    assert stored.splitlines()[0] == "stored" and int(stored.splitlines()[1].replace(",", "")) > 0
+    assert int(indicator(page, "stored").replace(",", "")) > 0
     page.screenshot(path=artifacts / "market.png", full_page=True)
     page.close()
 
@@ -79,8 +88,7 @@ def test_the_chart_streams_candles_and_trades_and_health_shows_the_services(
     collect.wait_for(timeout=20_000)
     statuses = page.locator('.tabulator-cell[tabulator-field="status"]').all_inner_texts()
     assert "running" in statuses
-    latency = page.get_by_text("latency p99 ms", exact=True).first.evaluate("e => e.parentElement.innerText")
-    assert float(latency.splitlines()[1]) > 0
+    assert float(indicator(page, "latency p99 ms")) > 0
     page.close()
 
 
