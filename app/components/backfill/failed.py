@@ -36,7 +36,7 @@ class FailedChunks(pn.viewable.Viewer):
             pd.DataFrame(columns=COLUMNS),
             show_index=False,
             disabled=True,
-            buttons={"retry": "Retry"} if self._may else {},
+            buttons={"retry": '<span class="oss20-retry">Retry</span>'} if self._may else {},
             sizing_mode="stretch_width",
             height=200,
             name="failed chunks",

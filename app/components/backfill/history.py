@@ -1,5 +1,5 @@
 """The history of backfill runs: one row per run (its owner, chunks done and failed, attempts, ticks
-stored, seconds), newest first, patched in place as runs progress."""
+stored, seconds), newest first; the runs' figures are patched in place as they progress."""
 
 from __future__ import annotations
 
@@ -31,8 +31,11 @@ class RunHistory(pn.viewable.Viewer):
 
     def _update(self, *_: object) -> None:
         history = run_history(self._tasks.tasks)
-        if len(history) < len(self._table.value):
-            self._table.value = history  # older tasks fell out of the read: start over
+        shown = self._table.value
+        if list(zip(history["started"], history["owner"], strict=True)) != list(
+            zip(shown["started"], shown["owner"], strict=True)
+        ):
+            self._table.value = history  # a run began (it goes on top) or fell out of the read
         else:
             sync(self._table, history, ["started", "owner"])
 

@@ -65,7 +65,13 @@ class ChunkProgress(pn.viewable.Viewer):
             sync(self._table, rows, ["task"])
         ended = int(rows["status"].isin(["done", "failed"]).sum())
         failed = int((rows["status"] == "failed").sum())
-        self._bar.param.update(value=ended, max=max(len(rows), 1))
+        total = max(len(rows), 1)
+        if total >= self._bar.value:  # the bar checks its value against its max as each is set
+            self._bar.param.update(max=total)
+            self._bar.value = ended
+        else:
+            self._bar.value = ended
+            self._bar.param.update(max=total)
         self._summary.object = (
             f"Latest run: {ended} of {len(rows)} chunks ended ({failed} failed), "
             f"{int(rows['stored'].sum()):,} ticks stored."

@@ -71,7 +71,7 @@ class Coverage(param.Parameterized):
 
     def request(self) -> Request:
         """The range as typed, checked; raises ValueError saying what is wrong and what would be right."""
-        symbols = [validate_symbol(s) for s in self.symbols.replace(" ", ",").split(",") if s.strip()]
+        symbols = [validate_symbol(s) for s in self.symbols.split(",") if s.strip()]
         if not symbols:
             raise ValueError("Give at least one symbol, e.g. AAPL,MSFT.")
         first, last = (
