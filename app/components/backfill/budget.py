@@ -26,10 +26,10 @@ class BudgetGauge(pn.viewable.Viewer):
             name="history requests/s",
             value=0,
             bounds=(0, self._limit),
-            format="{value:.1f} req/s",
+            format="{value} req/s",
             colors=[(0.8, "#2ca02c"), (0.95, "#ffbf00"), (1, "#d62728")],
-            height=260,
-            width=300,
+            height=220,
+            width=200,
         )
         self._text = pn.pane.Markdown("", name="budget")
         self._update()
