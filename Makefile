@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_validation.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_backfill.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks dashboards

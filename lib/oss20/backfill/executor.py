@@ -16,6 +16,8 @@ import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from oss20.backfill.budget import RequestBudget, open_budget
 from oss20.backfill.chunks import Chunk
 from oss20.config import Settings
@@ -70,6 +72,15 @@ def record(catalog: Catalog, chunks: Iterable[Chunk]) -> list[tuple[str, Chunk]]
     ]
 
 
+def request_end(end: pd.Timestamp) -> pd.Timestamp:
+    """The end to ask history for so that it covers ``end``: IQFeed takes whole seconds and answers
+    up to the second it is given, so a chunk ending at 11:59:59.999999 asks through 12:00:00 (the
+    ticks beyond ``end`` are dropped again); asking for 11:59:59 would lose that second's ticks.
+    Never past midnight, which would ask for the next session too."""
+    ceiled = end.ceil("s")
+    return ceiled if ceiled.date() == end.date() else end
+
+
 async def run_chunks(
     tasks: Sequence[tuple[str, Chunk]],
     settings: Settings,
@@ -116,7 +127,8 @@ async def _fill(
     catalog.update_task(task_id, status="running", attempts_increment=True)
     try:
         async with requests:
-            ticks = await history.ticks(chunk.symbol, chunk.start, chunk.end)
+            ticks = await history.ticks(chunk.symbol, chunk.start, request_end(chunk.end))
+        ticks = ticks[ticks["timestamp"] <= chunk.end]
     except (IQFeedError, OSError, TimeoutError, EOFError) as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.warning("backfill chunk failed task=%s symbol=%s error=%s", task_id, chunk.symbol, error)
