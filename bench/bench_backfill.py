@@ -630,15 +630,19 @@ def finding(results: dict[str, Any]) -> str:
         f"generate and {client:.2f} µs of the backfill's (parse {parse:.2f}, tier 1 {tier1:.2f}, merge "
         f"{merge:.2f}, of which ArcticDB's own write is {write:.2f}). The local pool parses on its event "
         "loop and merges one frame at a time (TickStore holds a lock), so it uses about one core whatever "
-        f"the concurrency: at most {1e6 / client:,.0f} ticks/s on an idle core; with the simulator on the "
-        f"other core and perfect overlap, two cores cannot pass {2e6 / (gen + client):,.0f} ticks/s. The "
+        f"the concurrency: at most {1e6 / client:,.0f} ticks/s at the speed the steps ran here; with the "
+        f"simulator on the other core and perfect overlap, two cores cannot pass "
+        f"{2e6 / (gen + client):,.0f} ticks/s. The "
         f"request budget is far away: {per_request:,.0f} ticks per request x {BUDGET:.0f} requests/s = "
         f"{per_request * BUDGET:,.0f} ticks/s, and the runs sent "
         f"{min(r['requests_per_s'] for r in results['runs']):.1f}-"
         f"{max(r['requests_per_s'] for r in results['runs']):.1f} requests/s. The 1,000,000 ticks/s "
         f"target is out of reach on this 2-core machine (best run {best['ticks_per_s']:,.0f}, "
         f"{best['name']}); the merge is the largest step (ArcticDB's write is under half of it: the "
-        "rest is pandas copies and the Python set of tick identities in TickStore.merge)."
+        "rest is pandas copies and the Python set of tick identities in TickStore.merge). Other "
+        f"processes kept {min(r['cpu_share_of_wall']['other_processes'] for r in results['runs']):.2f}-"
+        f"{max(r['cpu_share_of_wall']['other_processes'] for r in results['runs']):.2f} of the 2 cores busy "
+        "during the runs: every figure here is a shared machine's."
     )
 
 
