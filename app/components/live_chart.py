@@ -20,7 +20,7 @@ from oss20.live_series import Cursor, SeriesUpdate
 from oss20.schema import TZINFO
 
 UP, DOWN, TRADE = "#2e8b57", "#c0392b", "#1f5f8b"
-KEEP_POINTS = 3000
+KEEP_POINTS = 1500
 """Trades kept on the chart (older points roll off)."""
 
 
@@ -51,7 +51,7 @@ class LiveChart(pn.viewable.Viewer):
     """Candles, volume and trades of ``symbol`` today, streaming as the collector stores them."""
 
     symbol = param.Selector(objects=[], doc="The symbol shown.")
-    period = param.Integer(default=250, bounds=(100, 5000), doc="Milliseconds between refreshes.")
+    period = param.Integer(default=500, bounds=(100, 5000), doc="Milliseconds between refreshes.")
 
     def __init__(self, runtime: Runtime, **params: object) -> None:
         self._runtime = runtime

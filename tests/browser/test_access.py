@@ -73,7 +73,7 @@ def test_a_viewer_sees_no_admin_action_and_an_admin_runs_the_validation_job(
     admin.get_by_label("Key").fill("history_per_second")
     admin.get_by_label("Value (JSON)").fill("40")
     admin.get_by_label("Value (JSON)").press("Enter")
-    save.click()
+    save.click(timeout=90_000)  # a loaded machine's Chromium can take long to hit-test a live page
     admin.get_by_text("Saved history_per_second = 40.").wait_for(timeout=60_000)
     admin.get_by_role("button", name="Validate the live day").click()
     admin.get_by_text("symbol-days of").wait_for(timeout=60_000)

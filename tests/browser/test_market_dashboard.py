@@ -21,13 +21,16 @@ def cells(page: Page, column: str) -> list[str]:
     return page.locator(f'.tabulator-cell[tabulator-field="{column}"]').all_inner_texts()
 
 
-def indicator(page: Page, title: str) -> str:
+def indicator(page: Page, title: str, timeout: float = 60.0) -> str:
     """The value a health number shows under ``title`` (its title and value share a parent; other
-    elements with the same text, such as a table header, do not)."""
-    for element in page.get_by_text(title, exact=True).all():
-        lines = element.evaluate("e => e.parentElement ? e.parentElement.innerText : ''").splitlines()
-        if len(lines) == 2 and lines[0] == title:
-            return lines[1]
+    elements with the same text, such as a table header, do not), once the page has drawn it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for element in page.get_by_text(title, exact=True).all():
+            lines = element.evaluate("e => e.parentElement ? e.parentElement.innerText : ''").splitlines()
+            if len(lines) == 2 and lines[0] == title:
+                return lines[1]
+        page.wait_for_timeout(250)
     raise AssertionError(f"no number titled {title!r} on the page")
 
 
