@@ -31,11 +31,10 @@ import datetime as dt
 import multiprocessing as mp
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -62,8 +61,8 @@ from oss20.market import Market  # noqa: E402
 from oss20.schema import TZ  # noqa: E402
 from oss20.storage.arctic import TickStore, _to_disk  # noqa: E402
 from oss20.validation.tier1 import Tier1State, check_ticks  # noqa: E402
-from tests.integration.test_backfill_dask import DASK, WORKERS, _stop  # noqa: E402
-from tests.integration.test_validate import free_port  # noqa: E402
+from tests.integration.test_backfill_dask import WORKERS  # noqa: E402
+from tests.servers import dask_cluster  # noqa: E402
 
 SEED = 7
 ACTIVITY = 1.0
@@ -132,36 +131,6 @@ class RemoteSimulator:
 
 
 # -- the Dask cluster ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def dask_cluster(root: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
-    """A ``dask scheduler`` and two single-process, two-thread ``dask worker``s on loopback, as
-    tests/integration/test_backfill_dask.py starts them; their address and processes."""
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), str(ROOT)])}
-    scheduler = [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
-    worker = [str(DASK), "worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "2"]
-    commands = [
-        scheduler,
-        *([*worker, "--no-dashboard", "--local-directory", str(root / f"w{i}")] for i in range(WORKERS)),
-    ]
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for i, command in enumerate(commands):
-            with open(root / f"dask-{i}.log", "wb") as log:
-                processes.append(
-                    subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
-                )
-        from distributed import Client
-
-        with Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(WORKERS, timeout=30)
-        yield address, processes
-    finally:
-        for process in reversed(processes):
-            _stop(process)
 
 
 # -- the scenario -----------------------------------------------------------------------------
@@ -566,7 +535,7 @@ def main() -> None:
             )
             print_run(runs[-1])
         if not args.no_dask:
-            with dask_cluster(root) as (address, processes):
+            with dask_cluster(root, WORKERS) as (address, processes):
                 runs.append(
                     backfill_run(
                         f"dask, {DASK_CONCURRENCY}",

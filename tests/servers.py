@@ -1,14 +1,19 @@
-"""Real servers for integration tests: a cuttable TCP proxy, a throwaway redis-server, PostgreSQL schemas."""
+"""Real servers for integration tests: a cuttable TCP proxy, a throwaway redis-server, PostgreSQL schemas,
+a Dask cluster of real processes."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, Self
 
 import psycopg
@@ -17,6 +22,8 @@ import redis
 from psycopg import sql
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+DASK = Path(sys.executable).with_name("dask")
+ROOT = Path(__file__).resolve().parents[1]
 REDIS_SERVER = "/usr/bin/redis-server"
 SERVER_ARGS = (REDIS_SERVER, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
 
@@ -152,3 +159,46 @@ class RedisServer:
             return bool(client.ping())
         except redis.ConnectionError:
             return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in its own session, with its children (a worker's nanny has one)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextmanager
+def dask_cluster(root: Path, workers: int = 2) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A ``dask scheduler`` and ``workers`` single-process, two-thread ``dask worker``s on loopback,
+    each in its own session, logging to ``root/dask-N.log``; yields the scheduler's address and the
+    processes once every worker is connected, and stops them all (children included) afterwards."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), str(ROOT)])}
+    scheduler = [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    worker = [str(DASK), "worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "2"]
+    commands = [
+        scheduler,
+        *([*worker, "--no-dashboard", "--local-directory", str(root / f"w{i}")] for i in range(workers)),
+    ]
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for i, command in enumerate(commands):
+            with open(root / f"dask-{i}.log", "wb") as log:
+                processes.append(
+                    subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+                )
+        with Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=30)
+        yield address, processes
+    finally:
+        for process in reversed(processes):
+            _stop(process)

@@ -370,19 +370,9 @@ def validate(
     from rich.table import Table
 
     from oss20 import validate as runner
-    from oss20.symbols import validate_symbol
 
     _setup_logging(log_level)
-    try:
-        tickers = [validate_symbol(s) for text in symbols for s in text.split(",") if s.strip()]
-        first, last = calendar.to_date(start), calendar.to_date(end or start)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from None
-    if first > last:
-        raise typer.BadParameter(f"--start {first} is after --end {last}")
-    days = calendar.sessions(first, last)
-    if not days:
-        raise typer.BadParameter(f"no NYSE trading day between {first} and {last}")
+    tickers, first, last, days = _span(symbols, start, end)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("validating", total=len(tickers) * len(days))

@@ -5,9 +5,6 @@ same order, stay within the shared request budget, and leave every task done in 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,55 +21,23 @@ from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import open_catalog
 from tests.integration.test_backfill import SYMBOLS, canonical, cut_store, planned
 from tests.integration.test_gaps import FIRST, LAST
-from tests.integration.test_validate import free_port
+from tests.servers import dask_cluster as cluster
 
 pytestmark = pytest.mark.integration
-DASK = Path(sys.executable).with_name("dask")
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process started in its own session, with its children (a worker's nanny has one)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """The address of a scheduler with two single-process, two-thread workers, all on loopback."""
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "lib"), str(ROOT)])}
+    """A real scheduler and two worker processes on loopback; their logs are shown when a test fails."""
     logs = tmp_path / "dask-logs"
     logs.mkdir()
-    scheduler = [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
-    worker = [str(DASK), "worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "2"]
-    commands = [
-        scheduler,
-        *([*worker, "--no-dashboard", "--local-directory", str(tmp_path / f"w{i}")] for i in range(WORKERS)),
-    ]
-    processes: list[subprocess.Popen[bytes]] = []
     try:
-        for i, command in enumerate(commands):
-            with open(logs / f"{i}.log", "wb") as log:
-                processes.append(
-                    subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
-                )
-        with Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(WORKERS, timeout=30)
-        yield address
+        with cluster(logs, WORKERS) as (address, _):
+            yield address
     finally:
-        for process in reversed(processes):
-            _stop(process)
-        for i in range(len(processes)):  # the cluster's logs: pytest shows them when the test fails
-            sys.stderr.write((logs / f"{i}.log").read_text(errors="replace")[-2000:])
+        for log in sorted(logs.glob("dask-*.log")):
+            sys.stderr.write(log.read_text(errors="replace")[-2000:])
 
 
 def summary(outcomes: list[ChunkOutcome]) -> list[tuple[object, ...]]:
