@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -27,6 +27,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def column(page: Page, table: str, field: str) -> list[str]:
+    """One column of a named Tabulator, row by row (Tabulator draws inside shadow DOM)."""
+    return page.locator(f'.oss20-{table} .tabulator-cell[tabulator-field="{field}"]').all_inner_texts()
+
+
+def rows(page: Page, table: str, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Rows of a named Tabulator as tuples of ``fields`` (read again while it is being redrawn)."""
+    for _ in range(50):
+        columns = [column(page, table, f) for f in fields]
+        if len({len(c) for c in columns}) == 1:
+            return list(zip(*columns, strict=True))
+        page.wait_for_timeout(100)
+    raise AssertionError(f"table {table} kept changing while read")
 
 
 def answers(url: str) -> bool:

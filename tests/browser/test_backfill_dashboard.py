@@ -22,7 +22,7 @@ from oss20.market import Market
 from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import open_catalog
-from tests.browser.conftest import serving
+from tests.browser.conftest import column, rows, serving
 
 pytestmark = pytest.mark.browser
 SYMBOLS = ("KO", "XOM")
@@ -111,21 +111,6 @@ def truth() -> pd.DataFrame:
 
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
-
-
-def column(page: Page, table: str, field: str) -> list[str]:
-    """One column of a named Tabulator, row by row (Tabulator draws inside shadow DOM)."""
-    return page.locator(f'.oss20-{table} .tabulator-cell[tabulator-field="{field}"]').all_inner_texts()
-
-
-def rows(page: Page, table: str, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Rows of a named Tabulator as tuples of ``fields`` (read again while it is being redrawn)."""
-    for _ in range(50):
-        columns = [column(page, table, f) for f in fields]
-        if len({len(c) for c in columns}) == 1:
-            return list(zip(*columns, strict=True))
-        page.wait_for_timeout(100)
-    raise AssertionError(f"table {table} kept changing while read")
 
 
 def wait_for(page: Page, condition: Callable[[], bool], what: str, seconds: float = 60) -> None:

@@ -20,7 +20,7 @@ from oss20.config import Settings
 from oss20.iqfeed.faults import OFF_PRICE
 from oss20.market import Market
 from oss20.storage.arctic import TickStore
-from tests.browser.conftest import serving
+from tests.browser.conftest import column, rows, serving
 
 pytestmark = pytest.mark.browser
 SYMBOLS = ("AAPL", "KO")
@@ -70,21 +70,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     off, rejected = seed(root)
     with serving(root, root / "panel.log") as base:
         yield Seeded(base, off, rejected)
-
-
-def column(page: Page, table: str, field: str) -> list[str]:
-    """One column of a named Tabulator, row by row (Tabulator draws inside shadow DOM)."""
-    return page.locator(f'.oss20-{table} .tabulator-cell[tabulator-field="{field}"]').all_inner_texts()
-
-
-def rows(page: Page, table: str, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Rows of a named Tabulator as tuples of ``fields`` (read again while it is being redrawn)."""
-    for _ in range(50):
-        columns = [column(page, table, f) for f in fields]
-        if len({len(c) for c in columns}) == 1:
-            return list(zip(*columns, strict=True))
-        page.wait_for_timeout(100)
-    raise AssertionError(f"table {table} kept changing while read")
 
 
 def choose(page: Page, symbol: str, day: str) -> None:
