@@ -23,6 +23,8 @@ exactly that long (no polling) and no slot is lost or handed out twice. Over any
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import fcntl
 import math
 import os
@@ -30,6 +32,7 @@ import struct
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -210,6 +213,56 @@ class RedisBudget(RequestBudget):
 
     def __repr__(self) -> str:
         return f"RedisBudget(key={self.key!r}, rate={self.rate:g}, burst={self.burst})"
+
+
+class Tally:
+    """Slots taken while it is current (``CountedBudget.tally``): one per request sent, retries included."""
+
+    def __init__(self) -> None:
+        self.slots = 0
+
+
+_TALLY: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("oss20_budget_tally", default=None)
+
+
+class CountedBudget(RequestBudget):
+    """Another budget, with each slot counted against the ``Tally`` current where it is taken.
+
+    A backfill chunk sets a tally of its own (``with budget.tally() as tally``) around its history
+    requests; the client's requests run in tasks and threads that inherit the chunk's context, so
+    the chunk learns how many requests it sent although chunks share one client and one budget.
+    """
+
+    def __init__(self, inner: RequestBudget) -> None:
+        super().__init__(inner.rate, inner.burst)
+        self.inner = inner
+
+    @contextlib.contextmanager
+    def tally(self) -> Iterator[Tally]:
+        """A fresh tally, current in this context until the block ends."""
+        tally = Tally()
+        token = _TALLY.set(tally)
+        try:
+            yield tally
+        finally:
+            _TALLY.reset(token)
+
+    def _count(self) -> None:
+        tally = _TALLY.get()
+        if tally is not None:
+            tally.slots += 1
+
+    def reserve(self) -> float:
+        self._count()
+        return self.inner.reserve()
+
+    async def acquire(self) -> None:
+        """Count the slot, then wait as the inner budget says."""
+        self._count()
+        await self.inner.acquire()
+
+    def __repr__(self) -> str:
+        return f"CountedBudget({self.inner!r})"
 
 
 def open_budget(settings: Settings) -> RequestBudget:

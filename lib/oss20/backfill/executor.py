@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from oss20.backfill.budget import RequestBudget, open_budget
+from oss20.backfill.budget import CountedBudget, RequestBudget, open_budget
 from oss20.backfill.chunks import Chunk
 from oss20.config import Settings
-from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError
+from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Throttled
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import Catalog, open_catalog
 from oss20.validation.tier1 import Tier1State, check_ticks
@@ -48,6 +48,10 @@ class ChunkOutcome:
     stored: int = 0
     quarantined: int = 0
     error: str = ""
+    requests: int = 0
+    """History requests sent for it (retries included)."""
+    throttles: int = 0
+    """Throttle replies among those requests."""
 
 
 def record(catalog: Catalog, chunks: Iterable[Chunk]) -> list[tuple[str, Chunk]]:
@@ -98,15 +102,14 @@ async def run_chunks(
     requests = asyncio.Semaphore(concurrency)
     store = TickStore(settings.resolved_arctic_uri)
     endpoint = Endpoint.from_settings(settings)
+    counted = CountedBudget(budget or open_budget(settings))
     with open_catalog(settings.resolved_catalog_url) as catalog:
-        async with HistoryClient(
-            endpoint, connections=concurrency, budget=budget or open_budget(settings)
-        ) as history:
+        async with HistoryClient(endpoint, connections=concurrency, budget=counted) as history:
 
             async def run_group(group: list[tuple[str, Chunk]]) -> list[ChunkOutcome]:
                 outcomes = []
                 for task_id, chunk in group:
-                    outcome = await _fill(task_id, chunk, history, requests, store, catalog)
+                    outcome = await _fill(task_id, chunk, history, counted, requests, store, catalog)
                     outcomes.append(outcome)
                     if on_done is not None:
                         on_done(outcome)
@@ -116,30 +119,44 @@ async def run_chunks(
     return [outcome for group in done for outcome in group]
 
 
+def store_ticks(ticks: pd.DataFrame, store: TickStore) -> tuple[int, int]:
+    """Pass history's ``ticks`` through tier 1, merge the clean ones on the tick identity and quarantine
+    the rejects: (ticks newly stored, ticks quarantined)."""
+    result = check_ticks(ticks, Tier1State())
+    clean = result.clean.frame()
+    stored = store.merge(clean) if len(clean) else 0
+    if len(result.rejected):
+        store.put_quarantine(result.rejected)
+    return stored, len(result.rejected)
+
+
 async def _fill(
     task_id: str,
     chunk: Chunk,
     history: HistoryClient,
+    budget: CountedBudget,
     requests: asyncio.Semaphore,
     store: TickStore,
     catalog: Catalog,
 ) -> ChunkOutcome:
+    """Fill one chunk: a chunk lies within one session, so history is asked once (and again on each
+    throttle reply, which the client retries)."""
     catalog.update_task(task_id, status="running", attempts_increment=True)
-    try:
-        async with requests:
-            ticks = await history.ticks(chunk.symbol, chunk.start, request_end(chunk.end))
-        ticks = ticks[ticks["timestamp"] <= chunk.end]
-    except (IQFeedError, OSError, TimeoutError, EOFError) as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("backfill chunk failed task=%s symbol=%s error=%s", task_id, chunk.symbol, error)
-        catalog.update_task(task_id, status="failed", error=error)
-        return ChunkOutcome(task_id, chunk, "failed", error=error)
-    result = check_ticks(ticks, Tier1State())
-    clean = result.clean.frame()
-    stored = await asyncio.to_thread(store.merge, clean) if len(clean) else 0
-    if len(result.rejected):
-        await asyncio.to_thread(store.put_quarantine, result.rejected)
-    counters = {"received": len(ticks), "stored": stored, "quarantined": len(result.rejected)}
+    with budget.tally() as tally:
+        try:
+            async with requests:
+                ticks = await history.ticks(chunk.symbol, chunk.start, request_end(chunk.end))
+            ticks = ticks[ticks["timestamp"] <= chunk.end]
+        except (IQFeedError, OSError, TimeoutError, EOFError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("backfill chunk failed task=%s symbol=%s error=%s", task_id, chunk.symbol, error)
+            catalog.update_task(task_id, status="failed", error=error)
+            throttles = tally.slots if isinstance(exc, Throttled) else max(0, tally.slots - 1)
+            return ChunkOutcome(
+                task_id, chunk, "failed", error=error, requests=tally.slots, throttles=throttles
+            )
+    stored, quarantined = await asyncio.to_thread(store_ticks, ticks, store)
+    counters = {"received": len(ticks), "stored": stored, "quarantined": quarantined, "requests": tally.slots}
     catalog.update_task(task_id, status="done", counters=counters)
     log.info(
         "backfill chunk done task=%s symbol=%s start=%s end=%s %s",
@@ -149,4 +166,13 @@ async def _fill(
         chunk.end,
         " ".join(f"{k}={v}" for k, v in counters.items()),
     )
-    return ChunkOutcome(task_id, chunk, "done", len(ticks), stored, len(result.rejected))
+    return ChunkOutcome(
+        task_id,
+        chunk,
+        "done",
+        len(ticks),
+        stored,
+        quarantined,
+        requests=tally.slots,
+        throttles=tally.slots - 1,
+    )

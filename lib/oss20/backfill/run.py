@@ -3,8 +3,9 @@
 Chunks are filled by the local pool, or on the Dask cluster at ``settings.dask_scheduler`` when one
 is configured (``OSS20_DASK_SCHEDULER``); both store the same ticks and give the same outcomes.
 
-Progress goes to the caller (``on_done``, e.g. a progress bar) and to the bus as collection events
-(one per chunk, task id = the chunk's), so dashboards follow a backfill run from anywhere.
+Progress goes to the caller (``on_done``, e.g. a progress bar), to the bus as collection events
+(one per chunk, task id = the chunk's), so dashboards follow a backfill run from anywhere, and to the
+Prometheus counters of ``oss20.metrics.BackfillMetrics``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from oss20.backfill.executor import ChunkOutcome, record, run_chunks
 from oss20.backfill.planner import in_flight, plan
 from oss20.bus import CollectionEvent, open_bus
 from oss20.config import Settings
+from oss20.metrics import BackfillMetrics, backfill_metrics
 from oss20.storage.catalog import open_catalog
 
 
@@ -48,11 +50,15 @@ def run_backfill(
     *,
     concurrency: int = 8,
     on_done: Callable[[ChunkOutcome], None] | None = None,
+    metrics: BackfillMetrics | None = None,
 ) -> list[ChunkOutcome]:
     """Record ``chunks`` in collection_tasks and fill them (on the Dask cluster when
-    ``settings.dask_scheduler`` is set, else in this process); every outcome also goes to the bus."""
+    ``settings.dask_scheduler`` is set, else in this process); every outcome also goes to the bus and
+    to ``metrics`` (default: the process's ``backfill_metrics()``)."""
     with open_catalog(settings.resolved_catalog_url) as catalog:
         tasks = record(catalog, chunks)
+    counts = backfill_metrics() if metrics is None else metrics
+    counts.chunks_planned.inc(len(tasks))
     bus = open_bus(settings.redis_url)
 
     def report(outcome: ChunkOutcome) -> None:
@@ -62,6 +68,9 @@ def run_backfill(
             "quarantined": outcome.quarantined,
         }
         bus.publish(CollectionEvent(outcome.task_id, outcome.status, counters, message=outcome.error))
+        (counts.chunks_done if outcome.status == "done" else counts.chunks_failed).inc()
+        counts.ticks_stored.inc(outcome.stored)
+        counts.requests_sent(outcome.requests, outcome.throttles, settings.history_rate)
         if on_done is not None:
             on_done(outcome)
 
@@ -70,5 +79,6 @@ def run_backfill(
             return run_on_dask(tasks, settings, concurrency=concurrency, on_done=report)
         return asyncio.run(run_chunks(tasks, settings, concurrency=concurrency, on_done=report))
     finally:
+        counts.idle()
         bus.flush(2.0)
         bus.close()
