@@ -1,4 +1,4 @@
-"""End-of-day jobs over the watchlist: backfill the day's gaps, then validate the day."""
+"""End-of-day jobs over the watchlist: backfill the day's gaps, reconcile it with history, validate it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from oss20 import validate
+from oss20.backfill.reconcile import reconcile
 from oss20.backfill.run import plan_backfill, run_backfill
 from oss20.config import Settings
 from oss20.storage.arctic import TickStore
@@ -54,6 +55,29 @@ def eod_backfill(
         "received": sum(o.received for o in outcomes),
         "stored": sum(o.stored for o in outcomes),
         "failed": len(failed),
+    }
+
+
+def eod_reconcile(day: dt.date, settings: Settings, *, now: pd.Timestamp | None = None) -> dict[str, Any]:
+    """Re-read the watchlist's ``day`` from tick history and compare it with the store per market
+    center (TickIDs, counts, volume); store what is missing, snapshot the reconciled day in ArcticDB
+    and record one catalog row per market center (``oss20.backfill.reconcile``).
+
+    ``now`` judges whether tick history still reaches ``day`` (default: the feed's clock). ``extra``
+    counts stored ticks history does not show: reported, never deleted.
+    """
+    symbols = day_symbols(settings)
+    if not symbols:
+        return {"symbols": 0, "market_centers": 0, "missing": 0, "extra": 0, "filled": 0, "snapshot": None}
+    done = reconcile(symbols, day, settings, now=now)
+    return {
+        "symbols": len(symbols),
+        "market_centers": len(done.rows),
+        "missing": done.missing,
+        "extra": done.extra,
+        "filled": done.filled,
+        "requests": done.requests,
+        "snapshot": done.snapshot,
     }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobs.eod import eod_backfill, validate_day
+from jobs.eod import eod_backfill, eod_reconcile, validate_day
 from jobs.upkeep import compact, prune_journal, storage_health
 from oss20 import calendar
 from oss20.config import Settings
@@ -74,6 +74,13 @@ JOBS: dict[str, Job] = {
             "30 17 * * 1-5",
             "session",
             lambda settings, day, _: eod_backfill(_session(day), settings),
+        ),
+        Job(
+            "eod_reconcile",
+            "Re-read the watchlist's day from tick history, store what is missing, snapshot it, record it.",
+            "45 17 * * 1-5",
+            "session",
+            lambda settings, day, _: eod_reconcile(_session(day), settings),
         ),
         Job(
             "validate_day",

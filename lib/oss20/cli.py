@@ -601,7 +601,10 @@ def users_remove(username: Annotated[str, typer.Argument(help="Login name.")]) -
 
 
 jobs_app = typer.Typer(
-    help="Scheduled upkeep jobs (end-of-day backfill and validation, compaction, health, journal pruning).",
+    help=(
+        "Scheduled upkeep jobs (end-of-day backfill, reconciliation and validation, compaction, health, "
+        "journal pruning)."
+    ),
     no_args_is_help=True,
 )
 app.add_typer(jobs_app, name="jobs")

@@ -57,6 +57,20 @@ _TASK_COLUMNS = (
     "created_at, updated_at, heartbeat_at"
 )
 _RESULT_COLUMNS = ["symbol", "day", "tier", "check", "status", "metrics", "details", "run_at"]
+RECONCILIATION_COLUMNS = [
+    "symbol",
+    "day",
+    "market_center",
+    "live_count",
+    "history_count",
+    "missing",
+    "extra",
+    "volume_difference",
+    "filled",
+    "snapshot",
+    "run_at",
+]
+"""Columns of ``Catalog.reconciliations``, in order."""
 
 
 class CatalogUnavailable(Exception):
@@ -93,6 +107,29 @@ class ValidationRecord:
     status: str
     metrics: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReconciliationRecord:
+    """One market center of one symbol-day, stored ticks against the day's tick history."""
+
+    symbol: str
+    day: dt.date
+    market_center: int
+    live_count: int
+    """Ticks stored before the reconciliation."""
+    history_count: int
+    """Ticks in the feed's history of the day."""
+    missing: int
+    """History's ticks (by TickID) that were not stored."""
+    extra: int
+    """Stored ticks (by TickID) history does not hold."""
+    volume_difference: int
+    """History's volume minus the stored volume, in shares."""
+    filled: int
+    """Missing ticks the reconciliation stored (tier 1 may have quarantined the rest)."""
+    snapshot: str | None = None
+    """The ArcticDB snapshot of the reconciled day."""
 
 
 @dataclass(frozen=True)
@@ -423,6 +460,70 @@ class Catalog(ABC):
         )
         frame["tier"] = frame["tier"].astype("int64")
         frame["run_at"] = pd.to_datetime(frame["run_at"].map(_read_time), utc=True)
+        return frame
+
+    def record_reconciliation(self, records: Iterable[ReconciliationRecord]) -> int:
+        """Add one row per record, all with the same run time; earlier runs' rows stay (the history of
+        a day's reconciliations). Every record is validated before anything is written."""
+        run_at = self._time(_now())
+        rows = [
+            (
+                validate_symbol(record.symbol),
+                self._day(_date(record.day, "reconciliation day")),
+                operator.index(record.market_center),
+                operator.index(record.live_count),
+                operator.index(record.history_count),
+                operator.index(record.missing),
+                operator.index(record.extra),
+                operator.index(record.volume_difference),
+                operator.index(record.filled),
+                None if record.snapshot is None else _text(record.snapshot, "snapshot name"),
+                run_at,
+            )
+            for record in records
+        ]
+        if rows:
+            with self._transaction(write=True) as session:
+                session.run_many(
+                    "INSERT INTO reconciliations (symbol, day, market_center, live_count, history_count, "
+                    "missing, extra, volume_difference, filled, snapshot, run_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        return len(rows)
+
+    def reconciliations(
+        self, symbol: str | None = None, start: dt.date | None = None, end: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Reconciliation rows (``RECONCILIATION_COLUMNS``), optionally of one symbol and the days from
+        ``start`` to ``end``, oldest run first. Example: ``catalog.reconciliations("AAPL", start=day)``"""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if symbol is not None:
+            where.append("symbol = ?")
+            params.append(validate_symbol(symbol))
+        if start is not None:
+            where.append("day >= ?")
+            params.append(self._day(_date(start, "start")))
+        if end is not None:
+            where.append("day <= ?")
+            params.append(self._day(_date(end, "end")))
+        with self._transaction() as session:
+            rows = session.rows(
+                f"SELECT {', '.join(RECONCILIATION_COLUMNS)} FROM reconciliations "
+                f"WHERE {' AND '.join(where)} ORDER BY run_at, day, symbol, market_center",
+                params,
+            )
+        frame = pd.DataFrame(
+            [
+                (sym, _read_day(day), *counts, snap, _read_time(run_at))
+                for sym, day, *counts, snap, run_at in rows
+            ],
+            columns=RECONCILIATION_COLUMNS,
+        )
+        for column in RECONCILIATION_COLUMNS[2:9]:
+            frame[column] = frame[column].astype("int64")
+        frame["run_at"] = pd.to_datetime(frame["run_at"], utc=True)
         return frame
 
     def set_user(self, username: str, password: str, role: str) -> None:

@@ -162,5 +162,45 @@ MIGRATIONS: tuple[Migration, ...] = (
             ),
         },
     ),
+    Migration(
+        version=4,
+        name="reconciliations: end-of-day stored ticks against history, per market center",
+        statements={
+            "sqlite": (
+                """CREATE TABLE reconciliations (
+                    id INTEGER PRIMARY KEY,
+                    symbol TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    market_center INTEGER NOT NULL,
+                    live_count INTEGER NOT NULL,
+                    history_count INTEGER NOT NULL,
+                    missing INTEGER NOT NULL,
+                    extra INTEGER NOT NULL,
+                    volume_difference INTEGER NOT NULL,
+                    filled INTEGER NOT NULL,
+                    snapshot TEXT,
+                    run_at TEXT NOT NULL
+                )""",
+                "CREATE INDEX reconciliations_day ON reconciliations (day, symbol)",
+            ),
+            "postgresql": (
+                """CREATE TABLE reconciliations (
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    symbol TEXT NOT NULL,
+                    day DATE NOT NULL,
+                    market_center INTEGER NOT NULL,
+                    live_count BIGINT NOT NULL,
+                    history_count BIGINT NOT NULL,
+                    missing BIGINT NOT NULL,
+                    extra BIGINT NOT NULL,
+                    volume_difference BIGINT NOT NULL,
+                    filled BIGINT NOT NULL,
+                    snapshot TEXT,
+                    run_at TIMESTAMPTZ NOT NULL
+                )""",
+                "CREATE INDEX reconciliations_day ON reconciliations (day, symbol)",
+            ),
+        },
+    ),
 )
 """Every migration, in version order (1, 2, ...)."""
