@@ -1,11 +1,43 @@
-"""Mark the notebook cells nbval collects: `-m notebooks` runs them alone, `-m "not notebooks"` skips them."""
+"""Mark the notebook cells nbval collects (`-m notebooks` runs them alone, `-m "not notebooks"` skips
+them), and give the verbs' docstring examples a store to run on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from _pytest.doctest import DoctestItem
+
+from oss20.config import Settings
+from oss20.connection import current, use
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
+
+
+@pytest.fixture(scope="session")
+def doctest_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The store the verbs' docstring examples run on: AAPL and MSFT on 2025-01-02 and 2025-01-03,
+    backfilled from a simulator (2% of a real market's activity) that stays up for them."""
+    import oss20
+
+    oss20.connect(tmp_path_factory.mktemp("doctest"))
+    simulator = oss20.simulate("2025-01-03", activity=0.02)
+    oss20.fill_gaps(["AAPL", "MSFT"], "2025-01-02", "2025-01-03", extended_hours=True)
+    yield current()
+    simulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(request: pytest.FixtureRequest, doctest_namespace: dict[str, object]) -> None:
+    """The examples of the verbs and of the explorer's pager start each on the doctest store."""
+    if isinstance(request.node, DoctestItem) and request.node.name.startswith(
+        ("oss20.api.", "oss20.connection.", "oss20.explore", "oss20.validate.")
+    ):
+        import oss20
+
+        use(request.getfixturevalue("doctest_store"))
+        doctest_namespace["oss20"] = oss20

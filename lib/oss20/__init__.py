@@ -2,11 +2,12 @@
 
 The library collects ticks from IQFeed (or the bundled IQFeed-protocol simulator), validates,
 stores and bars them. Everything here is usable from Jupyter; dashboards and jobs build on it.
-The verbs a notebook starts with: ``oss20.ticks(...)``, ``oss20.bars(...)``, ``oss20.quality(...)``
-and ``oss20.gaps(...)``.
+A notebook starts with ``oss20.connect()`` (embedded storage under ./data by default) and the
+verbs ``ticks``, ``bars``, ``quality``, ``gaps``, ``sql``, ``fill_gaps``, ``simulate`` and ``live``.
 """
 
-from oss20.api import bars, gaps, quality, ticks
+from oss20.api import bars, fill_gaps, gaps, quality, simulate, sql, ticks
+from oss20.connection import connect
 
 __version__ = "0.1.0"
-__all__ = ["bars", "gaps", "quality", "ticks"]
+__all__ = ["bars", "connect", "fill_gaps", "gaps", "quality", "simulate", "sql", "ticks"]

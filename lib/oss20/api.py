@@ -1,20 +1,26 @@
-"""The verbs a quant reaches for first: ``oss20.ticks``, ``oss20.bars``, ``oss20.quality`` and ``oss20.gaps``.
+"""The verbs a quant reaches for first: ``ticks``, ``bars``, ``quality``, ``gaps``, ``sql``,
+``fill_gaps`` and ``simulate``.
 
-They read the store the settings name (``OSS20_*``; embedded storage under ./data by default)
-and return frames in America/New_York; ``as_polars=True`` gives a polars frame instead.
+They use the store of the latest ``oss20.connect`` (else ``OSS20_*``; embedded storage under
+./data by default) and return frames in America/New_York; ``as_polars=True`` gives polars.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from oss20 import calendar
 from oss20.config import Settings
+from oss20.connection import current
 from oss20.schema import BAR_COLUMNS, empty_frame
+
+T = TypeVar("T")
 
 
 def ticks(
@@ -30,11 +36,17 @@ def ticks(
     ``columns`` limits what is read (timestamp and symbol always come); the read is one ArcticDB
     batch over every symbol-day.
 
-    >>> oss20.ticks("AAPL", "2025-01-02", columns=["price", "size"])  # doctest: +SKIP
+    >>> oss20.ticks("AAPL", "2025-01-02", columns=["price", "size"]).shape
+    (4127, 4)
+    >>> oss20.ticks(["AAPL", "MSFT"], "2025-01-02", "2025-01-03", columns=["price"]).groupby("symbol").size()
+    symbol
+    AAPL    8415
+    MSFT    4978
+    dtype: int64
     """
     from oss20.storage.arctic import TickStore
 
-    store = TickStore((settings or Settings.from_env()).resolved_arctic_uri)
+    store = TickStore((settings or current()).resolved_arctic_uri)
     first, last = _days(start, end)
     frame = store.read_range(_symbols(symbols), first, last, columns)
     return _out(frame, as_polars)
@@ -54,14 +66,18 @@ def bars(
     Days whose bars are stored complete are read; the others are built from stored ticks, and
     stored (complete) once their session is over, so the next call only reads.
 
-    >>> oss20.bars("AAPL", "5min", "2025-01-02", "2025-01-03")  # doctest: +SKIP
+    >>> oss20.bars("AAPL", "30min", "2025-01-02")[["timestamp", "open", "close", "volume"]].head(3)
+                      timestamp     open    close  volume
+    0 2025-01-02 09:30:00-05:00  246.980  245.090  186478
+    1 2025-01-02 10:00:00-05:00  245.140  245.090   99441
+    2 2025-01-02 10:30:00-05:00  245.301  245.049   87168
     """
     from oss20.bar_engine import BarSpec, build_bars
     from oss20.storage.arctic import TickStore
     from oss20.storage.bar_store import BarStore
 
     parsed = BarSpec.parse(spec)
-    uri = (settings or Settings.from_env()).resolved_arctic_uri
+    uri = (settings or current()).resolved_arctic_uri
     tick_store, bar_store = TickStore(uri), BarStore(uri)
     first, last = _days(start, end)
     frames = []
@@ -120,13 +136,18 @@ def quality(
     (offending rows and time ranges) and the day's 0-100 quality score. The results are also in
     the catalog, on the bus and in the cache; ``feed=False`` skips the feed's bars (tier 3 warns).
 
-    >>> oss20.quality(["AAPL", "MSFT"], "2025-01-02", "2025-01-03")  # doctest: +SKIP
+    >>> checks = oss20.quality("AAPL", "2025-01-02")
+    >>> checks.groupby("status").size(), checks["score"].iloc[0]
+    (status
+    pass    15
+    dtype: int64, np.int64(100))
     """
     from oss20 import validate
     from oss20.validation.report import results_frame
 
     first, last = _days(start, end)
-    return results_frame(validate.run(_symbols(symbols), first, last, settings, feed=feed))
+    reports = _off_loop(validate.run, _symbols(symbols), first, last, settings or current(), feed=feed)
+    return results_frame(reports)
 
 
 def gaps(
@@ -143,19 +164,151 @@ def gaps(
     One row per gap: symbol, session (date), start and end ([start, end) in America/New_York, to
     the minute), expected_trades (the feed's count in those minutes), reason ("missing session",
     "partial session" or "hole") and reachable (tick history still reaches it at ``now``, default
-    the current time). Sessions come from the NYSE calendar (holidays skipped, half days end
-    early), regular hours unless ``extended_hours``. With ``feed`` (the default) the feed's
-    1-minute bars say which minutes traded, so a quiet minute is never a gap; ``feed=False`` asks
-    nothing, finds missing sessions and stretches of 10+ minutes without a stored trade, and
-    leaves expected_trades empty. Rules in ``oss20.backfill.gaps``; raises ``IQFeedError`` or
-    ``OSError`` when the feed cannot answer.
+    the feed's clock, or the wall clock with ``feed=False``). Sessions come from the NYSE calendar
+    (holidays skipped, half days end early), regular hours unless ``extended_hours``. With ``feed``
+    (the default) the feed's 1-minute bars say which minutes traded, so a quiet minute is never a
+    gap; ``feed=False`` asks nothing, finds missing sessions and stretches of 10+ minutes without a
+    stored trade, and leaves expected_trades empty. Rules in ``oss20.backfill.gaps``; raises
+    ``IQFeedError`` or ``OSError`` when the feed cannot answer.
 
-    >>> oss20.gaps(["AAPL", "MSFT"], "2025-01-02", "2025-01-10")  # doctest: +SKIP
+    >>> oss20.gaps("MSFT", "2024-12-31", "2025-01-03")[["symbol", "session", "reason", "expected_trades"]]
+      symbol     session           reason  expected_trades
+    0   MSFT  2024-12-31  missing session             2391
     """
     from oss20.backfill.coverage import find
     from oss20.backfill.gaps import gaps_frame
 
-    settings = settings or Settings.from_env()
-    moment = pd.Timestamp.now(tz="America/New_York") if now is None else pd.Timestamp(now)
+    settings = settings or current()
+    moment = _now(settings, feed) if now is None else pd.Timestamp(now)
     first, last = _days(start, end)
-    return gaps_frame(find(_symbols(symbols), first, last, settings, moment, extended_hours, feed))
+    return gaps_frame(_off_loop(find, _symbols(symbols), first, last, settings, moment, extended_hours, feed))
+
+
+def sql(query: str, explain: bool = False, settings: Settings | None = None) -> Any:
+    """Run a SELECT over the store with DuckDB and return a pandas frame (times in America/New_York).
+
+    Views: ``ticks`` (every stored tick, with ``symbol`` and trading ``day``), ``bars_time_bars``
+    and the other ``bars_<family>`` libraries (with ``interval``), and ``quality`` (one row per
+    validation check, with the day's ``score``). Symbol, day and time predicates in a WHERE are
+    pushed down to the ArcticDB read, and only the columns the query names are read, so a query on
+    one symbol-day reads one symbol-day. ``explain=True`` returns what would be read and DuckDB's
+    physical plan instead. Bad SQL raises ``SqlError`` and a symbol with nothing stored
+    ``UnknownSymbol``, both ValueErrors that say what is wrong.
+
+    >>> oss20.sql("SELECT count(*) AS trades FROM ticks WHERE symbol = 'AAPL' AND day = '2025-01-02'")
+       trades
+    0    4127
+    >>> oss20.sql(
+    ...     "SELECT symbol, round(sum(price * size) / sum(size), 2) AS vwap FROM ticks "
+    ...     "WHERE day = '2025-01-03' GROUP BY symbol ORDER BY symbol"
+    ... )
+      symbol    vwap
+    0   AAPL  243.96
+    1   MSFT  418.96
+    """
+    from oss20 import query as store_query
+
+    settings = settings or current()
+    if explain:
+        return store_query.explain(query, settings)
+    return store_query.run(query, settings).frame
+
+
+def fill_gaps(
+    symbols: str | Sequence[str],
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    extended_hours: bool = False,
+    concurrency: int = 8,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Fill every reachable gap of ``symbols`` from ``start`` to ``end`` from IQFeed tick history.
+
+    The gaps are found as ``oss20.gaps`` finds them, split into chunks recorded in the catalog and
+    fetched within the shared history-request budget; what was already stored is never stored
+    twice. Returns one row per chunk: symbol, session, start, end, status, received, stored, error.
+
+    >>> oss20.fill_gaps("KO", "2025-01-02")[["symbol", "status", "stored"]]
+      symbol status  stored
+    0     KO   done     628
+    """
+    from oss20.backfill.run import plan_backfill, run_backfill
+
+    settings = settings or current()
+    first, last = _days(start, end)
+    now = _now(settings, True)
+    chunks = _off_loop(
+        plan_backfill, _symbols(symbols), first, last, settings, now, extended_hours=extended_hours
+    )
+    outcomes = _off_loop(run_backfill, chunks, settings, concurrency=concurrency) if chunks else []
+    return pd.DataFrame(
+        {
+            "symbol": [o.chunk.symbol for o in outcomes],
+            "session": [o.chunk.session for o in outcomes],
+            "start": [o.chunk.start for o in outcomes],
+            "end": [o.chunk.end for o in outcomes],
+            "status": [o.status for o in outcomes],
+            "received": [o.received for o in outcomes],
+            "stored": [o.stored for o in outcomes],
+            "error": [o.error for o in outcomes],
+        }
+    )
+
+
+def simulate(
+    last_day: dt.date | str,
+    seed: int = 7,
+    activity: float = 1.0,
+    settings: Settings | None = None,
+) -> Any:
+    """Start the bundled IQFeed simulator on free loopback ports with its clock at the end of
+    ``last_day`` (so that day and the ~180 days before it are tick history), and point the verbs'
+    feed at it. Returns the running ``Simulator``; ``stop()`` it when done. ``activity`` scales the
+    market's trading (0.05 is a light, fast market for examples).
+
+    >>> sim = oss20.simulate("2025-01-03", activity=0.02)
+    >>> sim.stop()
+    """
+    from oss20.connection import use
+    from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+    from oss20.market import Market
+
+    day = calendar.to_date(last_day)
+    config = SimulatorConfig(
+        level1_port=0,
+        lookup_port=0,
+        admin_port=0,
+        day=day,
+        seed=seed,
+        activity=activity,
+        start=dt.time(20, 0),
+    )
+    simulator = Simulator(config, market=Market(seed=seed, activity=activity)).start()
+    base = settings or current()
+    ports = {f"{name}_port": port for name, port in simulator.ports.items()}
+    use(Settings(**{**_values(base), "iqfeed_host": config.host, **ports}))
+    return simulator
+
+
+def _values(settings: Settings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in settings.param.objects("existing") if name != "name"}
+
+
+def _now(settings: Settings, feed: bool) -> pd.Timestamp:
+    """The feed's clock when it is asked anyway (history's reach counts from it), else the wall clock."""
+    if not feed:
+        return pd.Timestamp.now(tz="America/New_York")
+    from oss20.iqfeed.client import Endpoint, feed_time
+
+    return _off_loop(asyncio.run, feed_time(Endpoint.from_settings(settings)))
+
+
+def _off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn`` here, or in a worker thread when this thread runs an event loop (Jupyter's
+    kernel does), since the I/O below starts event loops of its own and those cannot nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()

@@ -6,8 +6,16 @@ can walk millions of rows while the server holds one page and the browser one pa
 ``write_ticks`` is the export that both the explorer and ``oss20 ticks`` use (every tick column,
 in ``schema.TICK_COLUMNS`` order).
 
+>>> from oss20.storage.arctic import TickStore
+>>> store = TickStore(oss20.connection.current().resolved_arctic_uri)
 >>> pager = TickPager(store, Selection.parse("AAPL", "2025-01-02", filters=Filters(size_min=100)))
->>> pager.total, pager.page(100, 200)  # doctest: +SKIP
+>>> pager.total
+3232
+>>> pager.page(0, 3)[["timestamp", "price", "size"]]
+                         timestamp     price  size
+0 2025-01-02 05:09:16.731826-05:00  245.7300   100
+1 2025-01-02 05:25:21.262869-05:00  245.7344   100
+2 2025-01-02 06:13:09.271270-05:00  246.3100   100
 """
 
 from __future__ import annotations

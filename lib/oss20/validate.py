@@ -20,6 +20,7 @@ import pandas as pd
 from oss20 import calendar
 from oss20.bus import Bus, ValidationEvent, open_bus
 from oss20.config import Settings
+from oss20.connection import current
 from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError
 from oss20.storage import keys
 from oss20.storage.arctic import TickStore, library
@@ -56,7 +57,7 @@ def run(
     Events and statuses go to ``bus`` and ``cache`` when given (a dashboard's own), else to the
     ones the settings name (Redis, or in-process ones that live only as long as this call).
     """
-    settings = settings or Settings.from_env()
+    settings = settings or current()
     tickers = [validate_symbol(s) for s in symbols]
     first, last = calendar.to_date(start), calendar.to_date(end)
     if first > last:
@@ -143,7 +144,7 @@ def read_metadata(
     """The stored tier-``tier`` metadata of one symbol-day (empty if it was never validated)."""
     if tier not in (1, 2, 3):
         raise ValueError(f"tier metadata exists for tiers 1-3, not {tier}")
-    uri = (settings or Settings.from_env()).resolved_arctic_uri
+    uri = (settings or current()).resolved_arctic_uri
     name = keys.METADATA[tier - 1]
     key = keys.key(name, symbol, day, interval=METADATA_INTERVAL, tier=tier)
     lib = library(uri, name)
@@ -160,7 +161,7 @@ def results(
     to ``end``; raises ``CatalogUnavailable`` when the catalog cannot be reached."""
     first = None if start is None else calendar.to_date(start)
     last = None if end is None else calendar.to_date(end)
-    catalog = open_catalog((settings or Settings.from_env()).resolved_catalog_url)
+    catalog = open_catalog((settings or current()).resolved_catalog_url)
     try:
         return catalog.validation_results(symbol, first, last)
     finally:
@@ -200,9 +201,12 @@ def inspect_day(symbol: str, day: dt.date | str, settings: Settings | None = Non
     Raises ValueError, saying what was wrong, for a malformed symbol or day and for a symbol-day
     the catalog holds no results of.
 
-    >>> oss20.validate.inspect_day("AAPL", "2025-01-02").offenders(2, "bad_prints")  # doctest: +SKIP
+    >>> checks = oss20.quality("AAPL", "2025-01-02")
+    >>> import oss20.validate
+    >>> oss20.validate.inspect_day("AAPL", "2025-01-02").offenders(2, "bad_prints").empty
+    True
     """
-    settings = settings or Settings.from_env()
+    settings = settings or current()
     ticker, date = validate_symbol(symbol), calendar.to_date(day)
     recorded = results(ticker, date, date, settings)
     if recorded.empty:

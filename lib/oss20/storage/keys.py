@@ -94,6 +94,15 @@ def parse_tick_key(text: str) -> Key:
     return parsed
 
 
+def parse_bar_key(text: str, library: str = TIME_BARS) -> Key:
+    """Split a bar key (``{symbol}/{interval}/{YYYY-MM-DD}``) back into its parts (and check them)."""
+    parts = text.split("/")
+    if len(parts) != 3:
+        raise ValueError(f"not a bar key: {text!r}; expected SYMBOL/interval/YYYY-MM-DD")
+    symbol, interval, day = parts
+    return Key(library, validate_symbol(symbol), calendar.to_date(day), interval=_interval(interval))
+
+
 def tick_key_pattern(symbol: str, asset_class: str = "equity") -> str:
     """A regex matching every stored day of ``symbol`` (for ``list_symbols``)."""
     return rf"^{_asset_class(asset_class)}/{re.escape(validate_symbol(symbol))}/\d{{4}}-\d{{2}}-\d{{2}}$"
