@@ -119,6 +119,14 @@ def simulate(
     off_price_rate: Annotated[
         float, typer.Option(help="Fault: share of lines whose price is moved 5% away (bad prints).")
     ] = 0.0,
+    server_disconnect: Annotated[
+        tuple[float, float] | None,
+        typer.Option(
+            help="Fault: every EVERY seconds IQConnect loses DTN for SECONDS (Not Connected, Level 1 "
+            "data lost, then one more reconnect).",
+            metavar="EVERY SECONDS",
+        ),
+    ] = None,
     dump: Annotated[
         tuple[str, str] | None,
         typer.Option(
@@ -147,6 +155,8 @@ def simulate(
             stall_every,
             stall_seconds,
             off_price_rate,
+            disconnect_every=server_disconnect[0] if server_disconnect else 0.0,
+            disconnect_seconds=server_disconnect[1] if server_disconnect else 3.0,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
@@ -415,13 +425,15 @@ def gaps(
     ] = True,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
 ) -> None:
-    """List missing sessions, partial sessions and intraday holes in the stored ticks."""
+    """List missing sessions, partial sessions and intraday holes in the stored ticks. Gaps older than
+    tick history reaches whose sessions hold the feed's bars (`oss20 backfill` filled them) are listed
+    with reason bar-only: their ticks are absent for good, their 1-minute and daily bars are stored."""
     import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
     from oss20.api import gaps as find
-    from oss20.backfill.gaps import REASONS
+    from oss20.backfill.gaps import BAR_ONLY, REASONS
     from oss20.iqfeed.client import IQFeedError
 
     _setup_logging(log_level)
@@ -446,7 +458,11 @@ def gaps(
     known = frame["expected_trades"].sum() if feed else None
     typer.echo(
         f"{len(frame)} gaps in {len(tickers) * len(days)} symbol-sessions ("
-        + ", ".join(f"{reason} {counts.get(reason, 0)}" for reason in REASONS)
+        + ", ".join(
+            f"{reason} {counts.get(reason, 0)}"
+            for reason in REASONS
+            if reason != BAR_ONLY or reason in counts
+        )
         + ")"
         + (f"; {known:,} expected trades" if known is not None else "; feed not asked")
         + f"; {int((~frame['reachable']).sum())} out of tick history's reach"
@@ -481,16 +497,24 @@ def backfill(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="History requests in flight.")] = 8,
     extended_hours: Annotated[bool, typer.Option(help="Fill pre-market and after hours too.")] = False,
     feed: Annotated[bool, typer.Option(help="Find holes with the feed's 1-minute bars.")] = True,
+    bars: Annotated[
+        bool,
+        typer.Option(
+            help="Fill sessions older than tick history reaches with the feed's 1-minute and daily bars."
+        ),
+    ] = True,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
 ) -> None:
     """Fill the reachable gaps of the stored ticks from IQFeed history, chunk by chunk (recorded in
-    the catalog; a chunk run twice stores nothing twice). Exit 1 when a chunk failed."""
+    the catalog; a chunk run twice stores nothing twice), and, with --bars (the default), store the
+    feed's 1-minute and daily bars of sessions tick history no longer reaches (bar-only coverage).
+    Exit 1 when a chunk failed."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from oss20.backfill.executor import ChunkOutcome
-    from oss20.backfill.run import plan_backfill, run_backfill
+    from oss20.backfill.bars import fill_bars
+    from oss20.backfill.run import plan_fills, run_backfill
     from oss20.iqfeed.client import Endpoint, IQFeedError, feed_time
 
     _setup_logging(log_level)
@@ -498,7 +522,9 @@ def backfill(
     settings = Settings.from_env()
     with _exit_on(ValueError, OSError, IQFeedError):
         now = asyncio.run(feed_time(Endpoint.from_settings(settings)))  # history's reach counts from it
-        chunks = plan_backfill(tickers, first, last, settings, now, feed=feed, extended_hours=extended_hours)
+        plan = plan_fills(tickers, first, last, settings, now, feed=feed, extended_hours=extended_hours)
+    chunks, bar_chunks = plan.ticks, plan.bars if bars else []
+    console = Console(stderr=True)
     table = Table(title=f"backfill plan: {len(chunks)} chunks")
     for name in ("symbol", "session", "start", "end", "expected trades", "reason", "reachable until"):
         table.add_column(name, justify="right" if name == "expected trades" else "left")
@@ -506,33 +532,58 @@ def backfill(
         expected = "?" if c.expected_trades is None else f"{c.expected_trades:,}"
         times = (c.start.strftime("%H:%M:%S"), c.end.strftime("%H:%M:%S"))
         table.add_row(c.symbol, str(c.session), *times, expected, c.reason, str(c.deadline))
-    Console(stderr=True).print(table)
+    console.print(table)
+    if bar_chunks:
+        shown = Table(
+            title=f"bar-only plan: {len(bar_chunks)} sessions beyond tick history (1-minute and daily bars)"
+        )
+        for name in ("symbol", "session", "expected trades", "reason"):
+            shown.add_column(name, justify="right" if name == "expected trades" else "left")
+        for b in bar_chunks:
+            expected = "?" if b.expected_trades is None else f"{b.expected_trades:,}"
+            shown.add_row(b.symbol, str(b.session), expected, b.reason)
+        console.print(shown)
+    elif plan.bars:
+        typer.echo(f"oss20: {len(plan.bars)} sessions beyond tick history left alone (--no-bars)", err=True)
     executor = f"Dask cluster at {settings.dask_scheduler}" if settings.dask_scheduler else "local pool"
     typer.echo(f"oss20: executor: {executor}", err=True)
-    if dry_run or not chunks:
-        typer.echo(f"oss20: {len(chunks)} chunks planned{' (dry run: nothing fetched)' if dry_run else ''}")
+    if dry_run or not (chunks or bar_chunks):
+        typer.echo(
+            f"oss20: {len(bar_chunks)} bar-only sessions and {len(chunks)} chunks planned"
+            + (" (dry run: nothing fetched)" if dry_run else "")
+        )
         return
     with Progress(transient=False) as progress:
-        bar = progress.add_task("backfill", total=len(chunks))
+        bar = progress.add_task("backfill", total=len(chunks) + len(bar_chunks))
 
-        def advance(outcome: ChunkOutcome) -> None:
+        def advance(outcome: object) -> None:
             progress.advance(bar)
 
         with _exit_on(ValueError, OSError, IQFeedError):
-            outcomes = run_backfill(chunks, settings, concurrency=concurrency, on_done=advance)
+            outcomes = (
+                run_backfill(chunks, settings, concurrency=concurrency, on_done=advance) if chunks else []
+            )
+            bar_outcomes = fill_bars(bar_chunks, settings, concurrency=concurrency, on_done=advance)
     failed = [o for o in outcomes if o.status == "failed"]
+    bars_failed = [o for o in bar_outcomes if o.status == "failed"]
     stored = sum(o.stored for o in outcomes)
     received = sum(o.received for o in outcomes)
     typer.echo(
         f"oss20: {len(outcomes) - len(failed)} chunks done, {len(failed)} failed; "
-        f"{received:,} ticks received, {stored:,} newly stored"
+        f"{received:,} ticks received, {stored:,} newly stored; "
+        f"{len(bar_outcomes) - len(bars_failed)} bar-only sessions filled, {len(bars_failed)} failed"
     )
     for outcome in failed:
         typer.echo(
             f"  failed {outcome.chunk.symbol} {outcome.chunk.start} - {outcome.chunk.end}: {outcome.error}",
             err=True,
         )
-    if failed:
+    for bar_outcome in bars_failed:
+        typer.echo(
+            f"  failed bars {bar_outcome.chunk.symbol} {bar_outcome.chunk.session}: {bar_outcome.error}",
+            err=True,
+        )
+    if failed or bars_failed:
         raise typer.Exit(1)
 
 

@@ -1,4 +1,5 @@
-"""A backfill chunk: one symbol's window of tick history, sized for one IQFeed reply."""
+"""Backfill chunks: one symbol's window of tick history sized for one IQFeed reply, or one session's
+1-minute and daily bars where tick history no longer reaches."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ class Chunk:
     def key(self) -> tuple[str, dt.date]:
         """The symbol-day it writes: chunks of one key are merged one after another."""
         return self.symbol, self.session
+
+
+@dataclass(frozen=True)
+class BarChunk:
+    """The feed's 1-minute and daily bars of ``symbol``'s ``session``, for a session tick history no
+    longer reaches (its gaps' ``reason`` and the trades they miss come along for the plan's table)."""
+
+    symbol: str
+    session: dt.date
+    expected_trades: int | None = None
+    reason: str = ""

@@ -15,11 +15,21 @@ import numpy as np
 import pandas as pd
 
 from oss20 import calendar
-from oss20.backfill.gaps import FeedMinutes, Gap, find_gaps, needs_feed, stored_minutes, window
+from oss20.backfill.gaps import (
+    FeedMinutes,
+    Gap,
+    find_gaps,
+    mark_bar_only,
+    needs_feed,
+    stored_minutes,
+    window,
+)
+from oss20.bar_engine.spec import BarSpec
 from oss20.config import Settings
 from oss20.iqfeed.client import Endpoint, FeedUnavailable, HistoryClient
 from oss20.schema import TZINFO
 from oss20.storage.arctic import TickStore
+from oss20.storage.bar_store import FEED, BarStore
 
 FEED_TIMEOUT = 30.0
 """Seconds a history request may take before the feed counts as unreachable."""
@@ -35,7 +45,8 @@ def find(
     feed: bool = True,
 ) -> list[Gap]:
     """The gaps of ``symbols`` (validated) in the sessions from ``first`` to ``last``, as seen at ``now``
-    (tz-aware): stored coverage against the calendar and, with ``feed``, the feed's traded minutes."""
+    (tz-aware): stored coverage against the calendar and, with ``feed``, the feed's traded minutes.
+    Gaps out of tick history's reach in sessions whose feed bars are stored come as ``bar-only``."""
     if now.tzinfo is None:
         raise ValueError(f"now must be tz-aware, got {now}; e.g. '2025-01-02 20:00-05:00'")
     days = calendar.sessions(first, last)
@@ -49,11 +60,24 @@ def find(
             for s in symbols
         }
         bars = feed_minutes(Endpoint.from_settings(settings), wanted, now, extended_hours)
-    return [
+    gaps = [
         gap
         for s in symbols
         for gap in find_gaps(s, days, stored[s], None if bars is None else bars[s], now, extended_hours)
     ]
+    return mark_bar_only(gaps, feed_bar_days(settings.resolved_arctic_uri, gaps))
+
+
+def feed_bar_days(uri: str, gaps: Sequence[Gap]) -> dict[str, set[dt.date]]:
+    """Per symbol, the sessions of ``gaps`` out of tick history's reach whose 1-minute bars in the
+    ArcticDB at ``uri`` are the feed's (a bar-only fill)."""
+    store, minute = BarStore(uri), BarSpec.parse("1min")
+    cells = {(g.symbol, g.session) for g in gaps if not g.reachable}
+    out: dict[str, set[dt.date]] = {}
+    for symbol, day in cells:
+        if store.source(symbol, day, minute) == FEED:
+            out.setdefault(symbol, set()).add(day)
+    return out
 
 
 def stored_coverage(

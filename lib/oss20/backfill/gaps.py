@@ -11,6 +11,9 @@ last whole minute before ``now``), every gap has exactly one reason:
   not: the stored span starts late or ends early. The gap runs from the first to the last of
   those minutes.
 - ``hole``: traded minutes missing between two stored minutes.
+- ``bar-only``: a gap tick history no longer reaches, in a session whose 1-minute and daily bars
+  were filled from the feed instead (``mark_bar_only``; the reading is in ``coverage``). Such a gap
+  stays listed, since its ticks are still absent, but nothing more can fill it.
 
 With the feed's bars, a minute is expected when the feed shows trades in it: a quiet minute is
 never a gap, and consecutive missing minutes merge across quiet ones (``tier4.missing_spells``,
@@ -24,6 +27,7 @@ Reachability follows DTN's tick-history depth: ``TICK_HISTORY_DAYS`` calendar da
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,11 +40,12 @@ from oss20 import calendar
 from oss20.schema import TIMESTAMP, TZINFO
 from oss20.validation.tier4 import MINUTE_NS, minutes_of, missing_spells, quiet_spells
 
-Reason = Literal["missing session", "partial session", "hole"]
+Reason = Literal["missing session", "partial session", "hole", "bar-only"]
 MISSING_SESSION: Reason = "missing session"
 PARTIAL_SESSION: Reason = "partial session"
 HOLE: Reason = "hole"
-REASONS: tuple[Reason, ...] = (MISSING_SESSION, PARTIAL_SESSION, HOLE)
+BAR_ONLY: Reason = "bar-only"
+REASONS: tuple[Reason, ...] = (MISSING_SESSION, PARTIAL_SESSION, HOLE, BAR_ONLY)
 
 TICK_HISTORY_DAYS = 180
 """Calendar days back IQFeed serves tick history while the market is closed."""
@@ -185,6 +190,17 @@ def find_gaps(
             continue
         out += session_gaps(symbol, day, held, None if feed is None else feed[day], now, extended_hours)
     return out
+
+
+def mark_bar_only(gaps: Iterable[Gap], bar_days: Mapping[str, set[dt.date]]) -> list[Gap]:
+    """``gaps`` with reason ``bar-only`` for those out of tick history's reach in a session ``bar_days``
+    says holds the feed's bars (symbol -> sessions); the others as they are."""
+    return [
+        dataclasses.replace(g, reason=BAR_ONLY)
+        if not g.reachable and g.session in bar_days.get(g.symbol, set())
+        else g
+        for g in gaps
+    ]
 
 
 def needs_feed(day: dt.date, stored: np.ndarray, now: pd.Timestamp, extended_hours: bool = False) -> bool:

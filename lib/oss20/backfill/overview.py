@@ -10,9 +10,8 @@ Coverage of a symbol-session is one of ``STATES``:
 - ``partial``: some ticks stored, gaps that tick history still reaches;
 - ``missing``: no ticks stored, and tick history still reaches the session;
 - ``unreachable``: gaps that tick history no longer reaches (only bars could fill them);
-- ``bar-only``: no ticks stored, but 1-minute bars are. Nothing in the project writes bars without
-  ticks yet (the collector and ``oss20 bars`` build them from stored ticks), so this state is read
-  from what the bar store holds: it appears once bars older than tick history are filled.
+- ``bar-only``: no ticks stored but 1-minute bars are, or every gap is ``bar-only`` (out of tick
+  history's reach, the feed's 1-minute and daily bars filled instead by ``oss20.backfill.bars``).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import pandas as pd
 from oss20 import calendar
 from oss20.backfill.chunks import Chunk
 from oss20.backfill.executor import KIND
-from oss20.backfill.gaps import MISSING_SESSION, Gap, gaps_frame
+from oss20.backfill.gaps import BAR_ONLY, MISSING_SESSION, Gap, gaps_frame
 from oss20.bar_engine.spec import BarSpec
 from oss20.schema import TZINFO
 from oss20.storage.arctic import TickStore, library
@@ -90,7 +89,7 @@ def state_of(gaps: Sequence[Gap], has_ticks: bool, has_bars: bool) -> str:
     """
     if not gaps:
         return "full"
-    if not has_ticks and has_bars:
+    if (not has_ticks and has_bars) or all(g.reason == BAR_ONLY for g in gaps):
         return "bar-only"
     if not all(g.reachable for g in gaps):
         return "unreachable"

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from oss20.backfill.chunks import Chunk
-from oss20.backfill.gaps import TICK_HISTORY_DAYS, Gap
+from oss20.backfill.chunks import BarChunk, Chunk
+from oss20.backfill.gaps import BAR_ONLY, TICK_HISTORY_DAYS, Gap
 from oss20.storage.catalog import Catalog
 
 CHUNK_TRADES = 200_000
@@ -59,6 +59,26 @@ def plan(gaps: Iterable[Gap], in_flight: Iterable[Window] = ()) -> list[Chunk]:
         if not any(chunk.start <= end and start <= chunk.end for start, end in busy.get(chunk.symbol, ()))
     ]
     return sorted(chunks, key=lambda c: (c.deadline, c.symbol, c.start))
+
+
+def plan_bars(gaps: Iterable[Gap]) -> list[BarChunk]:
+    """One bar chunk per symbol-session with gaps tick history no longer reaches and whose bars were
+    not filled yet (gaps not ``bar-only``), oldest session first."""
+    cells: dict[tuple[str, dt.date], list[Gap]] = {}
+    for gap in gaps:
+        if not gap.reachable and gap.reason != BAR_ONLY:
+            cells.setdefault((gap.symbol, gap.session), []).append(gap)
+    return [
+        BarChunk(
+            symbol,
+            session,
+            None
+            if any(g.expected_trades is None for g in cell)
+            else sum(g.expected_trades or 0 for g in cell),
+            ", ".join(dict.fromkeys(g.reason for g in cell)),
+        )
+        for (symbol, session), cell in sorted(cells.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
 
 
 def split(gap: Gap) -> list[Chunk]:

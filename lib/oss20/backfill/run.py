@@ -1,5 +1,8 @@
 """A backfill from start to end: find the gaps, plan the chunks, record them, fill them, report.
 
+Gaps tick history still reaches become tick chunks; sessions it no longer reaches become bar chunks
+(``plan_fills``), filled with the feed's 1-minute and daily bars by ``oss20.backfill.bars.fill_bars``.
+
 Chunks are filled by the local pool, or on the Dask cluster at ``settings.dask_scheduler`` when one
 is configured (``OSS20_DASK_SCHEDULER``); both store the same ticks and give the same outcomes.
 
@@ -13,18 +16,45 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from oss20.backfill.chunks import Chunk
+from oss20.backfill.chunks import BarChunk, Chunk
 from oss20.backfill.coverage import find
 from oss20.backfill.dask_executor import run_on_dask
 from oss20.backfill.executor import ChunkOutcome, record, run_chunks
-from oss20.backfill.planner import in_flight, plan
+from oss20.backfill.planner import in_flight, plan, plan_bars
 from oss20.bus import CollectionEvent, open_bus
 from oss20.config import Settings
 from oss20.metrics import BackfillMetrics, backfill_metrics
 from oss20.storage.catalog import open_catalog
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a backfill would do: tick chunks within history's reach, bar chunks beyond it."""
+
+    ticks: list[Chunk]
+    bars: list[BarChunk]
+
+
+def plan_fills(
+    symbols: Sequence[str],
+    first: dt.date,
+    last: dt.date,
+    settings: Settings,
+    now: pd.Timestamp,
+    *,
+    feed: bool = True,
+    extended_hours: bool = False,
+) -> Plan:
+    """The tick chunks of every reachable gap not already being filled, and one bar chunk per session
+    out of tick history's reach whose feed bars are not stored yet."""
+    gaps = find(symbols, first, last, settings, now, extended_hours, feed)
+    with open_catalog(settings.resolved_catalog_url) as catalog:
+        busy = in_flight(catalog)
+    return Plan(plan(gaps, busy), plan_bars(gaps))
 
 
 def plan_backfill(
@@ -38,10 +68,7 @@ def plan_backfill(
     extended_hours: bool = False,
 ) -> list[Chunk]:
     """The chunks that would fill every reachable gap of ``symbols`` not already being filled."""
-    gaps = find(symbols, first, last, settings, now, extended_hours, feed)
-    with open_catalog(settings.resolved_catalog_url) as catalog:
-        busy = in_flight(catalog)
-    return plan(gaps, busy)
+    return plan_fills(symbols, first, last, settings, now, feed=feed, extended_hours=extended_hours).ticks
 
 
 def run_backfill(

@@ -2,6 +2,8 @@
 
 A day built from its stored ticks after the session is written whole and marked complete; bars
 the collector appends live are marked incomplete, so readers know to rebuild that day from ticks.
+Each day's metadata names its ``source``: ``ticks`` (built here) or ``feed`` (the feed's own 1-minute
+and daily bars, filled where tick history no longer reaches: bar-only coverage).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from oss20.symbols import validate_symbol
 
 STORED = [name for name in BAR_COLUMNS if name not in ("timestamp", "symbol")]
 EXTENDED_PREFIX = "eth_"
+TICKS = "ticks"
+"""``source`` of bars built from stored ticks."""
+FEED = "feed"
+"""``source`` of the feed's own bars (HIT, HDT), stored where tick history no longer reaches."""
 
 
 def interval_name(spec: BarSpec, extended_hours: bool) -> str:
@@ -51,10 +57,11 @@ class BarStore:
         spec: BarSpec,
         extended_hours: bool,
         complete: bool,
+        source: str = TICKS,
     ) -> None:
-        """Replace the stored bars of one symbol-day (idempotent)."""
+        """Replace the stored bars of one symbol-day (idempotent); ``source`` says where they came from."""
         key = self.key(symbol, day, spec, extended_hours)
-        meta = {"complete": complete, "spec": spec.name, "extended_hours": extended_hours}
+        meta = {"complete": complete, "spec": spec.name, "extended_hours": extended_hours, "source": source}
         self._library(spec).write(key, _to_disk(bars), metadata=meta, prune_previous_versions=True)
 
     def append(
@@ -77,6 +84,13 @@ class BarStore:
         """True when the stored day was built from the whole session's ticks."""
         lib, key = self._library(spec), self.key(symbol, day, spec, extended_hours)
         return lib.has_symbol(key) and bool((lib.read_metadata(key).metadata or {}).get("complete"))
+
+    def source(self, symbol: str, day: dt.date, spec: BarSpec, extended_hours: bool = False) -> str | None:
+        """Where the stored day's bars came from (``TICKS`` or ``FEED``), None when none are stored."""
+        lib, key = self._library(spec), self.key(symbol, day, spec, extended_hours)
+        if not lib.has_symbol(key):
+            return None
+        return str((lib.read_metadata(key).metadata or {}).get("source", TICKS))
 
     def read(
         self,
