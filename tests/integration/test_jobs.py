@@ -112,6 +112,7 @@ def test_jobs_run_exits_3_naming_the_holder_and_2_on_bad_input(tmp_path: Path) -
     assert listed.returncode == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
         "eod_backfill",
+        "eod_reconcile",
         "validate_day",
         "compact",
         "storage_health",
