@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast bench lint clean
+.PHONY: demo test test-fast bench lint notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_validation.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_backfill.py
+
+# Re-run every notebook and store its outputs (what `make test` then compares), dashboards on a
+# throwaway data dir and free ports as in dashboards/conftest.py.
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	OSS20_DATA_DIR=$$(mktemp -d) OSS20_DEMO_SPEED=60 OSS20_LEVEL1_PORT=0 OSS20_LOOKUP_PORT=0 OSS20_ADMIN_PORT=0 \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace dashboards/*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check lib app jobs tests bench notebooks dashboards

@@ -14,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import operator
-from collections.abc import Callable
 
 import holoviews as hv
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -26,57 +24,12 @@ from holoviews.operation.datashader import rasterize
 
 from app.components.explorer.state import ExplorerState
 from oss20.bar_engine import BarBuilder, BarSpec
+from oss20.charts import COLORS, SHAPES, points, shapes
 from oss20.explore import CHART_COLUMNS, Selection
 from oss20.storage.arctic import TickStore
 
 RASTERIZE_ABOVE = 50_000
 """Prints beyond which the tick points are rasterized on the server rather than drawn one by one."""
-
-COLORS = {"up": "#2e8540", "down": "#c0392b"}
-"""Bars that closed at or above their open, and below it (each a series of its own, with a fixed
-color: a color mapped from a column would not survive streaming into the source)."""
-SHAPES: dict[str, tuple[Callable[..., hv.Element], list[str]]] = {
-    "wicks": (hv.Segments, ["time", "price", "time_end", "price_end"]),
-    "bodies": (hv.Rectangles, ["time", "price", "time_end", "price_end"]),
-    "volume": (hv.Rectangles, ["time", "base", "time_end", "volume"]),
-}
-"""Each drawn part of a bar: its element and the columns of its frame (x0, y0, x1, y1)."""
-
-
-def wall(stamps: pd.Series) -> pd.Series:
-    """New York times as naive wall-clock times (what the axis shows and datashader takes)."""
-    return stamps.dt.tz_localize(None)
-
-
-def shapes(bars: pd.DataFrame, spec: BarSpec) -> dict[tuple[str, str], pd.DataFrame]:
-    """The frames of each ``SHAPES`` part per direction of ``COLORS`` for ``bars``: time bars span
-    their slot, the others their first to last tick (at least a millisecond wide)."""
-    if spec.family == "time":
-        start = wall(bars["timestamp"]).to_numpy()
-        end = start + np.timedelta64(int(spec.size), "s")
-    else:
-        start = wall(bars["first_tick"]).to_numpy()
-        end = np.maximum(wall(bars["last_tick"]).to_numpy(), start + np.timedelta64(1, "ms"))
-    middle = start + (end - start) / 2
-    opens, closes = bars["open"].to_numpy(), bars["close"].to_numpy()
-    columns = {
-        "wicks": (middle, bars["low"].to_numpy(), middle, bars["high"].to_numpy()),
-        "bodies": (start, np.minimum(opens, closes), end, np.maximum(opens, closes)),
-        "volume": (start, np.zeros(len(bars)), end, bars["volume"].to_numpy(np.float64)),
-    }
-    up = closes >= opens
-    return {
-        (name, direction): pd.DataFrame(
-            {dim: values[rows] for dim, values in zip(SHAPES[name][1], columns[name], strict=True)}
-        )
-        for name in SHAPES
-        for direction, rows in (("up", up), ("down", ~up))
-    }
-
-
-def points(ticks: pd.DataFrame) -> pd.DataFrame:
-    """The tick prints as (time, price) points."""
-    return pd.DataFrame({"time": wall(ticks["timestamp"]).to_numpy(), "price": ticks["price"].to_numpy()})
 
 
 def read_ticks(store: TickStore, selection: Selection, last_rows: int) -> pd.DataFrame:
