@@ -1,8 +1,8 @@
 """Fault injection for the simulator: what a sick feed does to the lines it sends.
 
 Rates are per line; the random stream is seeded so a faulty run can be replayed.
-Dropped connections and stalls act on sockets and live in the simulator; this module only
-rewrites outgoing Level 1 lines, purely.
+Dropped connections, stalls, server disconnects and silenced symbols act on sockets and live in the
+simulator; this module only rewrites outgoing Level 1 lines, purely.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ class FaultPlan:
     stall_seconds: float = 3.0  # how long a stall lasts
     off_price_rate: float = 0.0  # move the trade price 5% away: a bad print that passes tier 1
     history_delay: float = 0.0  # seconds the lookup port waits before answering a history request
+    disconnect_every: float = 0.0  # seconds between losses of IQConnect's link to DTN (0 = never)
+    disconnect_seconds: float = 3.0  # how long IQConnect stays Not Connected (its Level 1 data is lost)
+    silence_every: float = 0.0  # seconds between silences of one watched symbol (0 = never)
+    silence_seconds: float = 5.0  # how long a symbol stays silent unless re-watched (its updates are lost)
 
     def __post_init__(self) -> None:
         for f in fields(self):

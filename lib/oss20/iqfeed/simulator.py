@@ -183,6 +183,7 @@ class SymbolDay:
 class Watch:
     trades_only: bool
     sent_ns: int  # updates up to and including this time have been sent
+    started: float = field(default_factory=time.monotonic)  # wall time of the watch command
 
 
 @dataclass(eq=False)
@@ -242,6 +243,10 @@ class Simulator:
         self._bucket = TokenBucket(self.config.history_rate, self.config.history_burst)
         self._rng = np.random.default_rng(self.config.seed)
         self._stalled_until = 0.0
+        self._server_down = False  # IQConnect has lost DTN: Level 1 data is lost, stats say Not Connected
+        self._server_down_until = 0.0
+        self._silenced: dict[str, tuple[float, float]] = {}  # symbol -> (wall start, wall end) of a silence
+        self._admins: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
@@ -251,6 +256,10 @@ class Simulator:
         self.history_throttled = 0  # requests answered with the throttle error
         self.updates_sent = 0
         self.drops = 0
+        self.server_disconnects = 0
+        self.server_reconnects = 0
+        self.silences = 0
+        self.trades_lost = 0  # trades a server disconnect or a silence kept off the live stream
         self._building = 0  # watches whose symbol-day is being built
         self._last_update = time.monotonic()
 
@@ -263,6 +272,24 @@ class Simulator:
     def stall(self, seconds: float) -> None:
         """Send nothing at all on the Level 1 port for ``seconds`` (no updates, no timestamps)."""
         self._stalled_until = time.monotonic() + seconds
+
+    def disconnect(self, seconds: float) -> None:
+        """Lose IQConnect's link to DTN for ``seconds``: ``S,SERVER DISCONNECTED`` on the Level 1 and admin
+        ports, stats Not Connected, Level 1 data lost (history keeps it); then ``S,SERVER CONNECTED`` and
+        one more reconnect in the stats."""
+        self._call(lambda: self._lose_server(seconds))
+
+    def silence(self, symbol: str, seconds: float) -> None:
+        """Lose ``symbol``'s Level 1 updates for ``seconds`` on every watch older than now (history keeps
+        them); a watch made again (``r`` then ``w``) streams at once."""
+        now = time.monotonic()
+        self._silenced[symbol] = (now, now + seconds)
+        self.silences += 1
+
+    @property
+    def server_connected(self) -> bool:
+        """Whether IQConnect is connected to DTN (False during a ``disconnect``)."""
+        return not self._server_down
 
     def pause(self) -> None:
         """Hold the simulated clock (nothing new is streamed)."""
@@ -429,7 +456,7 @@ class Simulator:
         elif verb == "S,SET CLIENT NAME":
             session.name = args[0]
         elif verb == "S,CONNECT":
-            self._send(session, protocol.format_system("SERVER CONNECTED"))
+            self._send(session, self._server_message())
         elif verb == "S,SELECT UPDATE FIELDS":
             self._select_fields(session, args)
         elif verb == "S,REQUEST CURRENT UPDATE FIELDNAMES":
@@ -503,6 +530,8 @@ class Simulator:
         """
         last_stamp = 0.0
         while True:
+            if self._server_down and time.monotonic() >= self._server_down_until:
+                self._restore_server()
             watching = any(session.watches for session in self._level1)
             holding = self.config.speed <= 0 and (self._building > 0 or not watching)
             now_ns = self.clock.now_ns if holding else self.clock.advance()
@@ -513,7 +542,7 @@ class Simulator:
                     continue
                 for symbol, watch in session.watches.items():
                     self._send(session, self._updates(session, symbol, watch, now_ns))
-                if send_stamp and session.timestamps:
+                if send_stamp and session.timestamps and not self._server_down:
                     self._send(session, protocol.format_timestamp(self.clock.now))
             if send_stamp and not stalled:
                 last_stamp = time.monotonic()
@@ -525,8 +554,12 @@ class Simulator:
         stamps = day.trade_stamps if watch.trades_only else day.stamps
         lo = int(np.searchsorted(stamps, watch.sent_ns, side="right"))
         hi = int(np.searchsorted(stamps, now_ns, side="right"))
-        watch.sent_ns = now_ns
+        sent_ns, watch.sent_ns = watch.sent_ns, now_ns
         if hi <= lo:
+            return b""
+        if self._server_down or self._silenced_watch(symbol, watch):
+            lost = np.searchsorted(day.trade_stamps, [sent_ns, now_ns], side="right")
+            self.trades_lost += int(lost[1] - lost[0])
             return b""
         self.updates_sent += hi - lo
         self._last_update = time.monotonic()
@@ -539,6 +572,35 @@ class Simulator:
             )
             data = inject(data, self.faults, self._rng, price)
         return data
+
+    def _silenced_watch(self, symbol: str, watch: Watch) -> bool:
+        silence = self._silenced.get(symbol)
+        return silence is not None and watch.started < silence[0] and time.monotonic() < silence[1]
+
+    def _server_message(self) -> bytes:
+        """``S,SERVER CONNECTED`` or ``S,SERVER DISCONNECTED``, as IQConnect's link to DTN stands."""
+        return protocol.format_system("SERVER DISCONNECTED" if self._server_down else "SERVER CONNECTED")
+
+    def _lose_server(self, seconds: float) -> None:
+        self._server_down_until = max(self._server_down_until, time.monotonic() + seconds)
+        if not self._server_down:
+            self._server_down = True
+            self.server_disconnects += 1
+            self._tell_server_state()
+
+    def _restore_server(self) -> None:
+        self._server_down = False
+        self.server_reconnects += 1
+        self._tell_server_state()
+
+    def _tell_server_state(self) -> None:
+        """Send the server state message to every Level 1 and admin connection."""
+        message = self._server_message()
+        for session in list(self._level1):
+            self._send(session, message)
+        for writer in list(self._admins):
+            if not writer.is_closing():
+                writer.write(message)
 
     async def _drain_all(self) -> None:
         for session in list(self._level1):
@@ -555,8 +617,9 @@ class Simulator:
         self._level1.clear()
 
     async def _scheduled_faults(self) -> None:
-        """Drop connections and stall the stream on the plan's schedule (wall seconds)."""
-        next_drop = next_stall = time.monotonic()
+        """Drop connections, stall the stream, lose the server and silence a symbol on the plan's
+        schedule (wall seconds)."""
+        next_drop = next_stall = next_disconnect = next_silence = time.monotonic()
         while True:
             await asyncio.sleep(0.05)
             now, plan = time.monotonic(), self.faults
@@ -568,6 +631,17 @@ class Simulator:
                 next_stall = now
                 log.info("fault=stall seconds=%s", plan.stall_seconds)
                 self.stall(plan.stall_seconds)
+            if plan.disconnect_every and now - next_disconnect >= plan.disconnect_every:
+                next_disconnect = now
+                log.info("fault=server_disconnect seconds=%s", plan.disconnect_seconds)
+                self._lose_server(plan.disconnect_seconds)
+            if plan.silence_every and now - next_silence >= plan.silence_every:
+                watched = sorted({s for session in self._level1 for s in session.watches})
+                if watched:
+                    next_silence = now
+                    symbol = watched[int(self._rng.integers(len(watched)))]
+                    log.info("fault=silence symbol=%s seconds=%s", symbol, plan.silence_seconds)
+                    self.silence(symbol, plan.silence_seconds)
 
     # -- lookup / history -----------------------------------------------------------------
 
@@ -626,6 +700,7 @@ class Simulator:
             "clientstats": False,
         }
         self._clients[id(writer)] = info
+        self._admins.add(writer)
         stats = asyncio.create_task(self._admin_stats(writer, info))
         try:
             while line := await reader.readline():
@@ -634,7 +709,7 @@ class Simulator:
                     if cmd.verb == "S,SET PROTOCOL":
                         writer.write(protocol.format_system("CURRENT PROTOCOL", cmd.args[0]))
                     elif cmd.verb == "S,CONNECT":
-                        writer.write(protocol.format_system("SERVER CONNECTED"))
+                        writer.write(self._server_message())
                     elif cmd.verb in ADMIN_REPLIES:
                         writer.write(protocol.format_system(*ADMIN_REPLIES[cmd.verb](cmd.args)))
                     elif cmd.verb == "S,SET CLIENT NAME":
@@ -645,6 +720,7 @@ class Simulator:
             pass
         finally:
             stats.cancel()
+            self._admins.discard(writer)
             self._clients.pop(id(writer), None)
             writer.close()
 
@@ -681,11 +757,11 @@ class Simulator:
             "symbols_watched": len(watched),
             "clients": len(self._clients),
             "seconds_since_update": int(time.monotonic() - self._last_update),
-            "reconnects": self.drops,
+            "reconnects": self.drops + self.server_reconnects,
             "failed_reconnects": 0,
             "connection_time": now,
             "market_time": now,
-            "status": "Connected",
+            "status": not self._server_down,
             "feed_version": FEED_VERSION,
             "login_id": "SIMULATOR",
             "kb_received": 0.0,

@@ -9,14 +9,15 @@ The simulator formats with the ``format_*`` functions and reads client commands 
 Modules: ``fields`` (ports, markers, field names), ``errors``, ``commands`` (client commands),
 ``requests`` (history request values, both directions), ``messages`` (S/T/E/n/F lines),
 ``level1`` (Q/P lines, ``Level1Parser``), ``history`` (history data lines), ``framing`` (reply
-ends, errors, per-request splitting), ``admin`` (``S,STATS``). Hot paths run the numba kernels
-of ``_kernels`` over whole buffers; prices round-trip exactly, so ``parse(format(frame))``
-reproduces every value and dtype.
+ends, errors, per-request splitting), ``admin`` (``S,STATS``, the feed's state). Hot paths run the
+numba kernels of ``_kernels`` over whole buffers; prices round-trip exactly, so
+``parse(format(frame))`` reproduces every value and dtype.
 """
 
-from oss20.iqfeed.protocol.admin import format_stats, parse_stats
+from oss20.iqfeed.protocol.admin import SERVER_STATES, FeedState, feed_state, format_stats, parse_stats
 from oss20.iqfeed.protocol.commands import (
     Command,
+    cmd_clientstats,
     cmd_connect,
     cmd_refresh,
     cmd_request_watches,
@@ -109,12 +110,14 @@ __all__ = [
     "NO_DATA",
     "OSS20_UPDATE_FIELDS",
     "PROTOCOL_VERSIONS",
+    "SERVER_STATES",
     "STATS_FIELDS",
     "SYNTAX_ERROR",
     "THROTTLED",
     "TIME_SOURCES",
     "Command",
     "DailyRequest",
+    "FeedState",
     "HistoryReply",
     "HistoryRequest",
     "IntervalRequest",
@@ -124,6 +127,7 @@ __all__ = [
     "ProtocolError",
     "SplitReply",
     "TickRequest",
+    "cmd_clientstats",
     "cmd_connect",
     "cmd_refresh",
     "cmd_request_watches",
@@ -136,6 +140,7 @@ __all__ = [
     "cmd_unwatch",
     "cmd_unwatch_all",
     "cmd_watch",
+    "feed_state",
     "format_daily",
     "format_end",
     "format_error",

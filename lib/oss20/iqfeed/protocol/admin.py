@@ -1,9 +1,11 @@
-"""The admin port's once-a-second ``S,STATS`` line: format (simulator) and parse (client)."""
+"""The admin port's once-a-second ``S,STATS`` line: format (simulator) and parse (client); what it and
+the ``S,SERVER ...`` messages say about IQConnect's link to DTN (``feed_state``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -65,3 +67,33 @@ def parse_stats(message: Sequence[str] | bytes | str) -> dict[str, object]:
         except ValueError:
             raise ProtocolError(f"stats field {name} = {text!r} is not a number") from None
     return out
+
+
+SERVER_STATES = {"SERVER CONNECTED": True, "SERVER DISCONNECTED": False, "SERVER RECONNECT FAILED": False}
+"""IQConnect's server state messages (streaming and admin ports) -> connected to DTN or not."""
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """IQConnect's link to DTN as one line tells it: connected or not, and (``S,STATS`` only) how
+    many times it has reconnected."""
+
+    connected: bool
+    reconnects: int | None = None
+
+
+def feed_state(message: Sequence[str] | bytes | str) -> FeedState | None:
+    """The feed state an ``S,STATS`` or ``S,SERVER ...`` line (raw, or split into fields) reports;
+    None for any other line."""
+    if isinstance(message, bytes | bytearray):
+        message = message.decode("latin-1")
+    if isinstance(message, str):
+        message = message.rstrip("\r\n").split(",")
+    if len(message) < 2 or message[0] != "S":
+        return None
+    if message[1] in SERVER_STATES:
+        return FeedState(SERVER_STATES[message[1]])
+    if message[1] == "STATS":
+        stats = parse_stats(message)
+        return FeedState(stats["status"] is True, int(str(stats["reconnects"])))
+    return None

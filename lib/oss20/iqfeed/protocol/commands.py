@@ -85,6 +85,11 @@ def cmd_connect() -> bytes:
     return command_line("S", "CONNECT")
 
 
+def cmd_clientstats(on: bool) -> bytes:
+    """``S,CLIENTSTATS ON`` / ``S,CLIENTSTATS OFF`` (admin port: a line per connected client, or not)."""
+    return command_line("S", "CLIENTSTATS ON" if on else "CLIENTSTATS OFF")
+
+
 def cmd_timestamps(on: bool) -> bytes:
     """``S,TIMESTAMPSON`` / ``S,TIMESTAMPSOFF``."""
     return command_line("S", "TIMESTAMPSON" if on else "TIMESTAMPSOFF")
