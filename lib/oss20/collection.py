@@ -9,6 +9,10 @@ feed (re)delivers a symbol's summary the collector asks tick history for the str
 last tick it holds and the feed's latest trade, so a kill or a dropped feed loses nothing. Each such
 window is kept in a fill ledger until its ticks are journaled: a collector killed while a fill is under
 way asks for it again at its next start, and a failed fill is retried with backoff.
+A watchdog (``oss20.watchdog``) reads IQConnect's admin port and server messages: when the feed has been
+Not Connected, or reconnected to DTN, it re-watches every symbol once the feed is back and fills each
+from its last live trade before the spell; a symbol silent far longer than its usual gap while the
+stream lives is re-watched alone, and the summary that answers brings its silence back from history.
 Redis and the catalog are told what happens but never hold collection up.
 """
 
@@ -37,7 +41,8 @@ from oss20.bar_engine.live import LiveBars
 from oss20.bar_engine.spec import BarSpec
 from oss20.bus import BarEvent, Bus, CollectionEvent, SystemEvent, TickEvent, open_bus
 from oss20.config import Settings
-from oss20.iqfeed.client import Endpoint, HistoryClient, IQFeedError, Level1Stream
+from oss20.iqfeed import protocol
+from oss20.iqfeed.client import AdminStream, Endpoint, HistoryClient, IQFeedError, Level1Stream
 from oss20.iqfeed.protocol import Level1Batch
 from oss20.metrics import CollectorMetrics
 from oss20.schema import NAT, TZ, TZINFO, last_rows
@@ -51,13 +56,19 @@ from oss20.storage.writer import Flush, StoreWriter
 from oss20.symbols import validate_symbol
 from oss20.tick_arrays import TickArrays
 from oss20.validation.tier1 import Tier1State, check_ticks
+from oss20.watchdog import Change, FeedHealth, GapWatch
 
 log = logging.getLogger(__name__)
 
 CATALOG_EVERY = 5.0
+"""Seconds between task heartbeats in the catalog."""
 FILL_RETRY_FIRST, FILL_RETRY_MAX = 1.0, 30.0
 """Seconds before the first and the longest retry of a history fill that failed."""
-"""Seconds between task heartbeats in the catalog."""
+SYMBOL_CHECK_EVERY = 0.25
+"""Seconds between two looks for symbols silent past their usual gap."""
+MARK_FRESH = 2.5
+"""Seconds a healthy admin stats' mark of each symbol's last live trade stays the start of a spell's fill
+(stats come once a second; an older mark means the admin port is away and the present is used)."""
 SWITCH_INTERVAL = 0.0005
 """GIL switch interval while collecting: the flush thread's pandas work must not hold the event loop
 for Python's default 5 ms (the p99 budget from socket read to publish)."""
@@ -76,6 +87,7 @@ class CollectorOptions:
     quotes: bool = True  # watch quotes too (latest bid/ask for dashboards), not only trades
     bar_specs: tuple[str, ...] = ("1min",)  # bars built live, published and appended to storage
     fill_grace: float = 10.0  # seconds a stop waits for history fills under way
+    symbol_stall_floor: float = 5.0  # seconds of silence below which no symbol counts as stalled
 
 
 @dataclass
@@ -89,6 +101,9 @@ class Counts:
     replayed: int = 0
     history: int = 0
     flushes: int = 0
+    feed_sick: int = 0  # sick spells of IQConnect's link to DTN (Not Connected, or a reconnect)
+    feed_recovered: int = 0  # spells over: every symbol re-watched and filled from its last live trade
+    symbol_stalls: int = 0  # symbols re-watched after a silence far past their usual gap
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -209,6 +224,9 @@ class Collector:
         )
         self.stream = Level1Stream(self.endpoint, stall_after=self.options.stall_after)
         self.history = HistoryClient(self.endpoint)
+        self.admin = AdminStream(self.endpoint)
+        self.health = FeedHealth()
+        self.gaps = GapWatch(floor=self.options.symbol_stall_floor)
         self.metrics_port: int | None = None
         self._tier1 = Tier1State()
         self._pending = _Pending()
@@ -224,6 +242,10 @@ class Collector:
         self._latest_at = 0.0
         self._publish_failures = 0
         self._reconnects = 0
+        self._outages = 0  # Level 1 stream outages the watchdog has taken into account
+        self._mark: tuple[float, dict[str, int]] = (0.0, {})  # last live trade per symbol at healthy stats
+        self._spell_since: dict[str, int] = {}  # last live trade per symbol before the sick spell
+        self._fill_from: dict[str, int] = {}  # where the next summary's fill starts, past a spell
         self._stop = asyncio.Event()
         self._closing = False  # the history connection is closing: fills wait in the ledger
 
@@ -247,13 +269,17 @@ class Collector:
         flusher = asyncio.create_task(self._flush_loop())
         consumer = asyncio.create_task(self._consume())
         stopped = asyncio.create_task(self._stop.wait())
+        watchdogs = [asyncio.create_task(self._watch_symbols()), asyncio.create_task(self._watch_admin())]
         try:
             await asyncio.wait({consumer, stopped}, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._stop.set()
             await self.stream.close()  # ends ``batches`` even if a cancel is lost (wait_for in 3.11)
+            await self.admin.close()
             consumer.cancel()
-            await asyncio.gather(consumer, stopped, return_exceptions=True)
+            for task in watchdogs:
+                task.cancel()
+            await asyncio.gather(consumer, stopped, *watchdogs, return_exceptions=True)
             await flusher
             await self._finish()
             sys.setswitchinterval(switch_interval)
@@ -290,6 +316,9 @@ class Collector:
 
     def _ingest(self, batch: Level1Batch) -> None:
         received_ns = batch.received_ns or time.time_ns()
+        for message in batch.messages:
+            if len(message) > 1 and message[1] in protocol.SERVER_STATES:
+                self._judge(protocol.FeedState(protocol.SERVER_STATES[message[1]]), "level1")
         if batch.malformed:
             now = pd.Timestamp.now(tz=TZ)
             rows = [
@@ -311,6 +340,7 @@ class Collector:
             self.metrics.batch_latency.observe((time.time_ns() - received_ns) / 1e9)
             self._refetch(rejected)
         if batch.n_updates:
+            self.gaps.seen(pd.unique(batch.update_columns["symbol"]).tolist(), time.monotonic())
             self._updates.append(batch.update_columns)
             if time.monotonic() - self._latest_at >= LATEST_EVERY:
                 self._cache_latest()
@@ -450,6 +480,9 @@ class Collector:
             if not calendar.is_session(day):
                 continue
             since = self._last_held(symbol, day)
+            spell = self._fill_from.pop(symbol, None)
+            if spell is not None and (since is None or spell < since.value):
+                since = _stamp(spell)
             if since is not None and since >= latest:
                 continue
             begin = since if since is not None else calendar.session(day).pre_open
@@ -480,6 +513,73 @@ class Collector:
                 return None
             self._held[(symbol, day)] = stored.value
         return _stamp(self._held[(symbol, day)])
+
+    async def _watch_admin(self) -> None:
+        """Judge the feed by each state IQConnect's admin port reports."""
+        async for state in self.admin.states():
+            self._judge(state, "admin")
+
+    def _judge(self, state: protocol.FeedState, source: str) -> None:
+        """Feed one state to the watchdog and act: a sick spell marks where each symbol's fill will start;
+        its end re-watches every symbol so that their summaries bring the fills."""
+        now = time.monotonic()
+        self._note_outages(now)
+        change = self.health.observe(state)
+        if change is Change.NONE:
+            if state.reconnects is not None and not self.health.sick:
+                self._mark = (now, dict(self._live_ns))
+            return
+        if change in (Change.SICK, Change.BLIP):
+            self._spell_since = self._spell_start(now)
+            self.counts.feed_sick += 1
+            log.warning(
+                "feed sick source=%s change=%s reconnects=%s", source, change.value, self.health.reconnects
+            )
+        if change in (Change.RECOVERED, Change.BLIP):
+            for symbol, ns in self._spell_since.items():
+                self._fill_from[symbol] = min(ns, self._fill_from.get(symbol, ns))
+            self._spell_since = {}
+            self.gaps.restart(now)
+            self.stream.rewatch(*self.stream.watches)
+            self.counts.feed_recovered += 1
+            log.info("feed recovered source=%s rewatched=%d", source, len(self.stream.watches))
+
+    def _spell_start(self, now: float) -> dict[str, int]:
+        """Each symbol's last live trade before a spell began (epoch ns): as the last healthy stats found
+        it when they are fresh, else as now; the latest tick held for a symbol with no live trade yet."""
+        marked, mark = self._mark
+        live = mark if now - marked <= MARK_FRESH else self._live_ns
+        start = {}
+        for symbol in self.symbols:
+            if symbol in live:
+                start[symbol] = live[symbol]
+            elif (held := self._held_now(symbol)) is not None:
+                start[symbol] = held.value
+        return start
+
+    def _note_outages(self, now: float) -> None:
+        """Tell the watchdog about Level 1 outages the stream handled itself (they explain a reconnect
+        count rising, and no gap across them is a symbol's usual one)."""
+        if len(self.stream.outages) != self._outages:
+            self._outages = len(self.stream.outages)
+            self.health.noted()
+            self.gaps.restart(now)
+
+    async def _watch_symbols(self) -> None:
+        """Re-watch each symbol silent far past its usual gap while the stream and the feed are well."""
+        while not self._stop.is_set():
+            await asyncio.sleep(SYMBOL_CHECK_EVERY)
+            now = time.monotonic()
+            self._note_outages(now)
+            self.gaps.expect(self.stream.watches, now)
+            alive = now - self.stream.last_read <= self.gaps.floor
+            if self.health.sick or not self.stream.server_up or not alive:
+                continue
+            silent = [s for s in self.gaps.silent(now) if s in self.stream.watches]
+            if silent:
+                self.counts.symbol_stalls += len(silent)
+                log.warning("symbols stalled, rewatching symbols=%s", ",".join(silent))
+                self.stream.rewatch(*silent)
 
     async def _fill(self, symbol: str, begin: pd.Timestamp, end: pd.Timestamp) -> None:
         """Ask history for the window until it answers (backing off), journal its ticks, clear it."""

@@ -1,6 +1,7 @@
 """Asyncio IQFeed client: a Level 1 stream that survives drops, history requests, admin stats.
 
-Works against IQConnect or our simulator alike; only host and ports differ.
+Works against IQConnect or our simulator alike; only host and ports differ. ``AdminStream`` reads the
+admin port's view of IQConnect's link to DTN for the collector's watchdog.
 
     async with Level1Stream(Endpoint.from_settings(Settings.from_env())) as stream:
         await stream.watch("AAPL", "MSFT")
@@ -141,6 +142,8 @@ class StreamStats:
     malformed: int = 0
     reconnects: int = 0
     stalls: int = 0
+    server_disconnects: int = 0  # S,SERVER DISCONNECTED (or RECONNECT FAILED) seen while connected
+    rewatches: int = 0  # symbols watched again (r then w) on request
 
 
 class Level1Stream:
@@ -148,7 +151,8 @@ class Level1Stream:
 
     Malformed lines are counted and kept aside in ``malformed`` with their reason; they never stop
     the stream. Every interruption is recorded in ``outages`` so a collector can ask history for
-    exactly what it missed.
+    exactly what it missed. While IQConnect says its server is disconnected (``server_up`` False)
+    silence is expected and is not a stall: reconnecting to IQConnect would not help.
     """
 
     def __init__(
@@ -182,6 +186,8 @@ class Level1Stream:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._closed = False
+        self.server_up = True  # IQConnect's link to DTN, as its S,SERVER messages on this port tell it
+        self.last_read = time.monotonic()  # when bytes last arrived (monotonic seconds)
 
     async def __aenter__(self) -> Level1Stream:
         await self.connect()
@@ -199,6 +205,8 @@ class Level1Stream:
             writer.close()
             raise
         self._reader, self._writer = reader, writer
+        self.server_up = True
+        self.last_read = time.monotonic()
         self._parser = protocol.Level1Parser(protocol.DEFAULT_UPDATE_FIELDS)
         writer.write(protocol.cmd_set_client_name(self.name))
         writer.write(protocol.cmd_connect())
@@ -218,6 +226,20 @@ class Level1Stream:
                 )
         if self._writer is not None:
             await self._writer.drain()
+
+    def rewatch(self, *symbols: str) -> None:
+        """Remove and watch again (``r`` then ``w``) each of ``symbols`` watched: IQConnect answers with a
+        fresh summary and streams the symbol anew. Without a connection the next one watches them all."""
+        if self._writer is None:
+            return
+        for symbol in symbols:
+            if symbol in self.watches:
+                self._writer.write(protocol.cmd_unwatch(symbol))
+                trades_only = self.watches[symbol]
+                self._writer.write(
+                    protocol.cmd_trades_only(symbol) if trades_only else protocol.cmd_watch(symbol)
+                )
+                self.stats.rewatches += 1
 
     async def unwatch(self, *symbols: str) -> None:
         for symbol in symbols:
@@ -255,7 +277,8 @@ class Level1Stream:
                 await self._reconnect()
                 continue
             try:
-                chunk = await asyncio.wait_for(self._reader.read(READ_SIZE), self.stall_after)
+                stall_after = self.stall_after if self.server_up else None
+                chunk = await asyncio.wait_for(self._reader.read(READ_SIZE), stall_after)
             except TimeoutError:
                 self.stats.stalls += 1
                 self._lost("stall")
@@ -267,6 +290,7 @@ class Level1Stream:
                     self._lost("disconnected")
                 continue
             received = time.time_ns()
+            self.last_read = time.monotonic()
             batch = self._parser.feed(chunk)
             batch.received_ns = received
             self._account(batch)
@@ -278,6 +302,8 @@ class Level1Stream:
         self.stats.summaries += batch.n_summaries
         self.stats.malformed += len(batch.malformed)
         self.malformed.extend(batch.malformed)
+        if batch.n_updates:
+            self.server_up = True  # data flows only while IQConnect has DTN, whatever it said last
         trades = batch.trade_arrays
         self.stats.trades += len(trades)
         if len(trades):
@@ -294,6 +320,12 @@ class Level1Stream:
             elif kind == "S" and len(message) > 2 and message[1] == "SYMBOL LIMIT REACHED":
                 self.limited.add(message[2])
                 self.watches.pop(message[2], None)
+            elif kind == "S" and len(message) > 1 and message[1] in protocol.SERVER_STATES:
+                up = protocol.SERVER_STATES[message[1]]
+                if self.server_up and not up:
+                    self.stats.server_disconnects += 1
+                    log.warning("iqfeed server disconnected state=%s", message[1])
+                self.server_up = up
 
     def _lost(self, reason: str) -> None:
         log.warning(
@@ -502,6 +534,112 @@ class HistoryClient:
         await _handshake(reader, writer, self.protocol_version, self.timeout)
         self._open.append(writer)
         return reader, writer
+
+
+@dataclass
+class AdminStats:
+    lines: int = 0
+    states: int = 0
+    malformed: int = 0
+    lost: int = 0  # admin connections lost (dropped or silent), each followed by a reconnect
+
+
+class AdminStream:
+    """IQConnect's admin port read as real clients use it (protocol, client name, ``S,CONNECT``, client
+    stats off): the feed's state from each ``S,STATS`` (once a second) and ``S,SERVER ...`` line.
+
+    Reconnects with backoff when the port drops or says nothing for ``silent_after`` seconds, until
+    ``close()``; the admin port being away says nothing about the feed, so it is only logged.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint | None = None,
+        name: str = "oss20-watchdog",
+        protocol_version: str = "6.2",
+        silent_after: float = 5.0,
+        backoff: tuple[float, float] = (0.5, 10.0),
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.endpoint = endpoint or Endpoint()
+        self.name = name
+        self.protocol_version = protocol_version
+        self.silent_after = silent_after
+        self.backoff = backoff
+        self.connect_timeout = connect_timeout
+        self.stats = AdminStats()
+        self._attempts = 0  # failed connection attempts in a row
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._closed = False
+
+    async def connect(self) -> None:
+        """Connect, agree on the protocol, name ourselves, ask IQConnect to connect, turn client stats off."""
+        reader, writer = await _open(self.endpoint.host, self.endpoint.admin_port, self.connect_timeout)
+        try:
+            await _handshake(reader, writer, self.protocol_version, self.connect_timeout)
+        except BaseException:
+            writer.close()
+            raise
+        writer.write(protocol.cmd_set_client_name(self.name))
+        writer.write(protocol.cmd_connect())
+        writer.write(protocol.cmd_clientstats(False))
+        await writer.drain()
+        self._reader, self._writer = reader, writer
+
+    async def states(self) -> AsyncIterator[protocol.FeedState]:
+        """The feed's state as each line tells it, across reconnects, until ``close()``."""
+        while not self._closed:
+            reader = self._reader or await self._reach()
+            if reader is None:
+                continue
+            try:
+                line = await asyncio.wait_for(reader.readline(), self.silent_after)
+            except (TimeoutError, ConnectionError, OSError):
+                line = b""
+            if not line:
+                self._drop()
+                continue
+            self.stats.lines += 1
+            try:
+                state = protocol.feed_state(line)
+            except protocol.ProtocolError as err:
+                self.stats.malformed += 1
+                log.warning("admin line malformed error=%s", err)
+                continue
+            if state is not None:
+                self.stats.states += 1
+                yield state
+
+    async def _reach(self) -> asyncio.StreamReader | None:
+        """Connect, or wait out the backoff after a failed attempt and return None."""
+        try:
+            await self.connect()
+        except (TimeoutError, FeedUnavailable, OSError) as err:
+            low, high = self.backoff
+            log.log(
+                logging.WARNING if self._attempts == 0 else logging.DEBUG,
+                "admin port unreachable attempt=%d error=%s",
+                self._attempts + 1,
+                err,
+            )
+            await asyncio.sleep(min(high, low * 2**self._attempts) * random.uniform(0.5, 1.0))
+            self._attempts += 1
+            return None
+        self._attempts = 0
+        return self._reader
+
+    def _drop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+        if not self._closed:
+            self.stats.lost += 1
+            log.info("admin port lost host=%s port=%s", self.endpoint.host, self.endpoint.admin_port)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._drop()
 
 
 async def admin_stats(endpoint: Endpoint | None = None, timeout: float = 5.0) -> dict[str, object]:
