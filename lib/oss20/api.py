@@ -222,37 +222,55 @@ def fill_gaps(
     concurrency: int = 8,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Fill every reachable gap of ``symbols`` from ``start`` to ``end`` from IQFeed tick history.
+    """Fill the gaps of ``symbols`` from ``start`` to ``end``: ticks from IQFeed tick history where
+    it still reaches, the feed's 1-minute and daily bars (bar-only coverage) where it no longer does.
 
     The gaps are found as ``oss20.gaps`` finds them, split into chunks recorded in the catalog and
     fetched within the shared history-request budget; what was already stored is never stored
-    twice. Returns one row per chunk: symbol, session, start, end, status, received, stored, error.
+    twice. Returns one row per chunk: symbol, session, kind ("ticks" or "bars"), start, end (tick
+    chunks), status, received and stored (ticks, or bars of a bar chunk), error.
 
-    >>> oss20.fill_gaps("KO", "2025-01-02")[["symbol", "status", "stored"]]
-      symbol status  stored
-    0     KO   done     628
+    >>> oss20.fill_gaps("KO", "2025-01-02")[["symbol", "kind", "status", "stored"]]
+      symbol   kind status  stored
+    0     KO  ticks   done     628
     """
-    from oss20.backfill.run import plan_backfill, run_backfill
+    from oss20.backfill.bars import fill_bars
+    from oss20.backfill.run import plan_fills, run_backfill
 
     settings = settings or current()
     first, last = _days(start, end)
     now = _now(settings, True)
-    chunks = _off_loop(
-        plan_backfill, _symbols(symbols), first, last, settings, now, extended_hours=extended_hours
-    )
-    outcomes = _off_loop(run_backfill, chunks, settings, concurrency=concurrency) if chunks else []
-    return pd.DataFrame(
-        {
-            "symbol": [o.chunk.symbol for o in outcomes],
-            "session": [o.chunk.session for o in outcomes],
-            "start": [o.chunk.start for o in outcomes],
-            "end": [o.chunk.end for o in outcomes],
-            "status": [o.status for o in outcomes],
-            "received": [o.received for o in outcomes],
-            "stored": [o.stored for o in outcomes],
-            "error": [o.error for o in outcomes],
-        }
-    )
+    plan = _off_loop(plan_fills, _symbols(symbols), first, last, settings, now, extended_hours=extended_hours)
+    ticks = _off_loop(run_backfill, plan.ticks, settings, concurrency=concurrency) if plan.ticks else []
+    bars = _off_loop(fill_bars, plan.bars, settings, concurrency=concurrency) if plan.bars else []
+    rows = [
+        (
+            o.chunk.symbol,
+            o.chunk.session,
+            "ticks",
+            o.chunk.start,
+            o.chunk.end,
+            o.status,
+            o.received,
+            o.stored,
+            o.error,
+        )
+        for o in ticks
+    ] + [
+        (
+            o.chunk.symbol,
+            o.chunk.session,
+            "bars",
+            pd.NaT,
+            pd.NaT,
+            o.status,
+            *(2 * [o.minute_bars + o.daily_bars]),
+            o.error,
+        )
+        for o in bars
+    ]
+    columns = ["symbol", "session", "kind", "start", "end", "status", "received", "stored", "error"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def simulate(
