@@ -1,5 +1,5 @@
-"""The verbs a quant reaches for first: ``ticks``, ``bars``, ``quality``, ``gaps``, ``sql``,
-``fill_gaps`` and ``simulate``.
+"""The verbs a quant reaches for first: ``ticks``, ``bars``, ``quality``, ``gaps``, ``coverage``,
+``sql``, ``fill_gaps`` and ``simulate``.
 
 They use the store of the latest ``oss20.connect`` (else ``OSS20_*``; embedded storage under
 ./data by default) and return frames in America/New_York; ``as_polars=True`` gives polars.
@@ -184,6 +184,34 @@ def gaps(
     return gaps_frame(_off_loop(find, _symbols(symbols), first, last, settings, moment, extended_hours, feed))
 
 
+def coverage(
+    symbols: str | Sequence[str],
+    start: dt.date | str,
+    end: dt.date | str | None = None,
+    extended_hours: bool = False,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """How complete the store is: one row per symbol and session from ``start`` to ``end`` with its
+    state ("full", "partial", "bar-only", "missing" or "unreachable"), its number of gaps and the
+    trades they miss, from the gaps ``oss20.gaps`` finds (so the feed is asked, by its clock).
+    ``oss20.charts.coverage`` draws it as a heatmap.
+
+    >>> oss20.coverage("MSFT", "2024-12-31", "2025-01-03")
+      symbol     session    state  gaps  expected_trades
+    0   MSFT  2024-12-31  missing     1             2391
+    1   MSFT  2025-01-02     full     0                0
+    2   MSFT  2025-01-03     full     0                0
+    """
+    from oss20.backfill.coverage import find
+    from oss20.backfill.overview import coverage_grid, stored_days
+
+    settings = settings or current()
+    names, (first, last) = _symbols(symbols), _days(start, end)
+    found = _off_loop(find, names, first, last, settings, _now(settings, True), extended_hours, True)
+    tick_days, bar_days = stored_days(settings.resolved_arctic_uri, names, first, last)
+    return coverage_grid(names, calendar.sessions(first, last), found, tick_days, bar_days)
+
+
 def sql(query: str, explain: bool = False, settings: Settings | None = None) -> Any:
     """Run a SELECT over the store with DuckDB and return a pandas frame (times in America/New_York).
 
@@ -219,6 +247,7 @@ def fill_gaps(
     start: dt.date | str,
     end: dt.date | str | None = None,
     extended_hours: bool = False,
+    dry_run: bool = False,
     concurrency: int = 8,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
@@ -227,50 +256,55 @@ def fill_gaps(
 
     The gaps are found as ``oss20.gaps`` finds them, split into chunks recorded in the catalog and
     fetched within the shared history-request budget; what was already stored is never stored
-    twice. Returns one row per chunk: symbol, session, kind ("ticks" or "bars"), start, end (tick
-    chunks), status, received and stored (ticks, or bars of a bar chunk), error.
+    twice. Returns one row per chunk: symbol, session, kind ("ticks" or "bars"), start and end (tick
+    chunks), expected_trades, status, received and stored (ticks, or a bar chunk's bars), error.
+    ``dry_run=True`` returns the plan (status "planned") and fetches nothing.
 
+    >>> plan = oss20.fill_gaps("KO", "2025-01-02", dry_run=True)
+    >>> plan[["symbol", "kind", "expected_trades", "status"]]
+      symbol   kind  expected_trades   status
+    0     KO  ticks              628  planned
+    >>> plan["start"].dt.strftime("%H:%M").tolist(), plan["end"].dt.strftime("%H:%M:%S.%f").tolist()
+    (['09:30'], ['15:59:59.999999'])
     >>> oss20.fill_gaps("KO", "2025-01-02")[["symbol", "kind", "status", "stored"]]
       symbol   kind status  stored
     0     KO  ticks   done     628
     """
-    from oss20.backfill.bars import fill_bars
+    from oss20.backfill.bars import BarOutcome, fill_bars
+    from oss20.backfill.executor import ChunkOutcome
     from oss20.backfill.run import plan_fills, run_backfill
 
     settings = settings or current()
     first, last = _days(start, end)
     now = _now(settings, True)
     plan = _off_loop(plan_fills, _symbols(symbols), first, last, settings, now, extended_hours=extended_hours)
-    ticks = _off_loop(run_backfill, plan.ticks, settings, concurrency=concurrency) if plan.ticks else []
-    bars = _off_loop(fill_bars, plan.bars, settings, concurrency=concurrency) if plan.bars else []
-    rows = [
+    if dry_run:
+        ticks = [ChunkOutcome("", c, "planned") for c in plan.ticks]
+        bars = [BarOutcome("", c, "planned") for c in plan.bars]
+    else:
+        ticks = _off_loop(run_backfill, plan.ticks, settings, concurrency=concurrency) if plan.ticks else []
+        bars = _off_loop(fill_bars, plan.bars, settings, concurrency=concurrency) if plan.bars else []
+    rows: list[tuple[Any, ...]] = [
         (
-            o.chunk.symbol,
-            o.chunk.session,
+            t.chunk.symbol,
+            t.chunk.session,
             "ticks",
-            o.chunk.start,
-            o.chunk.end,
-            o.status,
-            o.received,
-            o.stored,
-            o.error,
+            t.chunk.start,
+            t.chunk.end,
+            t.chunk.expected_trades,
+            t.status,
+            t.received,
+            t.stored,
+            t.error,
         )
-        for o in ticks
-    ] + [
-        (
-            o.chunk.symbol,
-            o.chunk.session,
-            "bars",
-            pd.NaT,
-            pd.NaT,
-            o.status,
-            *(2 * [o.minute_bars + o.daily_bars]),
-            o.error,
-        )
-        for o in bars
+        for t in ticks
     ]
-    columns = ["symbol", "session", "kind", "start", "end", "status", "received", "stored", "error"]
-    return pd.DataFrame(rows, columns=columns)
+    rows += [
+        (b.chunk.symbol, b.chunk.session, "bars", pd.NaT, pd.NaT, b.chunk.expected_trades, *_bar_counts(b))
+        for b in bars
+    ]
+    columns = ["symbol", "session", "kind", "start", "end", "expected_trades"]
+    return pd.DataFrame(rows, columns=[*columns, "status", "received", "stored", "error"])
 
 
 def simulate(
@@ -306,6 +340,12 @@ def simulate(
     ports = {f"{name}_port": port for name, port in simulator.ports.items()}
     use(Settings(**{**_values(base), "iqfeed_host": config.host, **ports}))
     return simulator
+
+
+def _bar_counts(outcome: Any) -> tuple[str, int, int, str]:
+    """A bar chunk's status, bars received and stored (the same: bars replace), and error."""
+    bars = outcome.minute_bars + outcome.daily_bars
+    return outcome.status, bars, bars, outcome.error
 
 
 def _values(settings: Settings) -> dict[str, Any]:

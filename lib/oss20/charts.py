@@ -95,3 +95,25 @@ def _days(frame: pd.DataFrame) -> np.ndarray:
     """Shape widths in days, matplotlib's unit of a date axis."""
     spans = frame["time_end"].to_numpy() - frame["time"].to_numpy()
     return spans / np.timedelta64(1, "D")
+
+
+def coverage(grid: pd.DataFrame, title: str = "coverage") -> Figure:
+    """``oss20.coverage``'s grid as a symbol x session heatmap, one colour per state."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    from oss20.backfill.overview import STATE_COLOURS, STATES
+
+    table = grid.pivot(index="symbol", columns="session", values="state")
+    codes = table.apply(lambda column: column.map(STATES.index)).to_numpy(float)
+    figure, axes = plt.subplots(figsize=(min(14, 3.5 + 0.9 * table.shape[1]), 1.4 + 0.5 * len(table)))
+    plt.close(figure)
+    axes.imshow(codes, cmap=ListedColormap([STATE_COLOURS[s] for s in STATES]), vmin=0, vmax=len(STATES) - 1)
+    axes.set_xticks(range(table.shape[1]), table.columns, rotation=45, ha="right")
+    axes.set_yticks(range(len(table)), table.index)
+    axes.set_title(title)
+    handles = [Patch(color=STATE_COLOURS[s], label=s) for s in STATES]
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    figure.tight_layout()
+    return figure
