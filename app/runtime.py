@@ -4,8 +4,9 @@ Embedded (no ``OSS20_REDIS_URL``): the process runs the collector itself, in a t
 with the IQFeed simulator on the IQFeed ports (or, with ``OSS20_SIMULATE=false``, the IQConnect
 there), and the dashboards read the collector's in-process bus and cache.
 With Redis: a collector runs elsewhere and the dashboards subscribe to Redis. Either way one
-background thread folds the bus into the ``LiveBoard`` as ticks arrive, so any number of browser
-sessions read one board and nothing waits on the server's event loop.
+background thread folds the bus into the ``LiveBoard`` as ticks arrive and tells every page that
+watches it (``watch``), so any number of browser sessions read one board, pages are pushed changes as
+they are folded instead of polling, and nothing waits on the server's event loop.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -40,8 +41,8 @@ DEMO_WATCHLIST = ("AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "SPY", "QQQ", "JPM", "
 FEED_EVERY = 0.1
 """Longest wait for a tick before the feeder folds what else came (progress reports, quotes)."""
 FOLD_GAP = 0.01
-"""Shortest time between two folds: a tick waits at most this long for the board (pages then batch
-their updates about ten times a second)."""
+"""Shortest time between two folds: a tick waits at most this long for the board (the pages it is then
+pushed to batch their updates to about ten a second)."""
 QUOTES_EVERY = 0.5
 STATUS_EVERY = 5.0
 """Seconds between two probes of the services, reads of the running tasks and of validation statuses."""
@@ -67,6 +68,11 @@ class Runtime:
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collecting = threading.Thread()
+        self._listeners: tuple[Callable[[], None], ...] = ()
+        self._listeners_lock = threading.Lock()
+        self._folds = 0  # folds so far: the version of the board that frame() caches
+        self._frame: tuple[int, pd.DataFrame] | None = None
+        self._frame_lock = threading.Lock()
         if settings.redis_url:
             self.bus: Bus = open_bus(settings.redis_url)
             self.cache: Cache = open_cache(settings.redis_url)
@@ -176,14 +182,37 @@ class Runtime:
                 self._catalog = open_catalog(self.settings.resolved_catalog_url, connect_timeout=2.0)
             return self._catalog
 
+    def watch(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` on the feeder thread after every fold into the board (ticks, or quotes at
+        least every QUOTES_EVERY s); returns the function that stops it. The listener must return at
+        once (schedule work, never do it); one that raises is logged and dropped."""
+        with self._listeners_lock:
+            self._listeners = (*self._listeners, listener)
+        return functools.partial(self._forget, listener)
+
+    def _forget(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener`` (no error if it was not called any more)."""
+        with self._listeners_lock:
+            self._listeners = tuple(other for other in self._listeners if other is not listener)
+
+    def frame(self) -> pd.DataFrame:
+        """The board's rows as of its latest fold, built once for all the sessions that ask (shared: read
+        it, never change it)."""
+        with self._frame_lock:
+            folds = self._folds
+            if self._frame is None or self._frame[0] != folds:
+                self._frame = (folds, self.board.frame())
+            return self._frame[1]
+
     def _feed(self) -> None:
-        """Fold ticks into the board as they come (woken by the first, at most one fold per FOLD_GAP)."""
+        """Fold ticks into the board as they come (woken by the first, at most one fold per FOLD_GAP),
+        then tell the listeners."""
         quotes_at = 0.0
         while not self._stop.wait(FOLD_GAP):
             first = self._ticks.get(timeout=FEED_EVERY)
             now = time.monotonic()
             events = ([first] if first is not None else []) + self._ticks.drain()
-            self.board.add(events, now)
+            folded = self.board.add(events, now) > 0
             self.series.add(events)
             reports = [e for e in self._progress.drain() if isinstance(e, CollectionEvent)]
             if reports:
@@ -191,6 +220,19 @@ class Runtime:
             if now - quotes_at >= QUOTES_EVERY:
                 quotes_at = now
                 self.board.quote(self.cache.latest_many(self.symbols))
+                folded = True
+            if folded:
+                self._notify()
+
+    def _notify(self) -> None:
+        """A new version of the board: every listener is called (one that raises is dropped)."""
+        self._folds += 1  # written by this thread alone
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("board listener failed and is dropped listener=%r", listener)
+                self._forget(listener)
 
     def _watch(self) -> None:
         """Slow reads, on a thread of their own so a service that is down never delays the live board."""

@@ -11,17 +11,20 @@ process exactly as shipped (the browser tests' ``serving``), with ``OSS20_SIMULA
 embedded collector reads the proxy. Real headless Chromium (Playwright) opens 1, then 10, sessions
 of /market; in each page a MutationObserver on the watchlist table records every change of AAPL's
 volume cell with the browser's wall clock (``performance.timeOrigin + performance.now()``), and a
-wrapped ``WebSocket`` records when each Bokeh patch of the watchlist arrived. A total volume belongs
-to exactly one trade, so every drawn value is matched to the moment its trade left the simulator:
+wrapped ``WebSocket`` records when each Bokeh message with the watchlist's rows arrived. A total
+volume belongs to exactly one trade, so every drawn value is matched to the moment its trade left the
+simulator:
 
 - tick -> DOM: proxy passed the trade line -> the cell's text changed (the next frame is noted too);
 - tick -> websocket: proxy -> the Bokeh message carrying that volume arrived in the page (the whole
-  server: collector, bus, the board's fold, the watchlist's refresh, Bokeh's serialisation, send);
-- websocket -> DOM: that message's arrival -> the cell changed (BokehJS and Tabulator in the page);
+  server: collector, bus, the board's fold, the push to the session, Bokeh's serialisation, send);
+- websocket -> DOM: that message's arrival -> the cell changed (BokehJS and the table in the page);
 - the server's own view, GET /health ``latency_ms``: collector read -> the live board holding it.
 
 The server's CPU (its process and children: the collector's writer) is read over each window and
-over windows with no session before and after; CPU per session is the difference over the sessions.
+over windows with no session before and after (the latter once closed pages' sessions are gone), and
+so is its event loop's thread alone (where every session's work runs; the collector and the board's
+feeder have threads of their own); CPU per session is the difference over the sessions.
 
 Writes bench/results/dashboard.json and the dashboard table in bench/README.md.
 """
@@ -51,6 +54,7 @@ import app.runtime
 from app.components.watchlist import Watchlist
 from oss20.iqfeed import protocol
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
+from oss20.live import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the browser tests' server helper and Chromium settings, reused as they are
@@ -60,9 +64,10 @@ SYMBOL = "AAPL"
 WATCHLIST = app.runtime.DEMO_WATCHLIST
 TICK_TARGET_MS = 100.0  # the system design: tick latency under 100 ms
 WEBSOCKET_TARGET_MS = 50.0  # and websocket latency under 50 ms
+VOLUME_AT = COLUMNS.index("volume")  # a watchlist row's volume text
 TRADE_LETTERS = (b"C", b"E", b"O")  # Message Contents letters of a trade update (last, extended, other)
 
-# Every Bokeh message the page receives is noted when it names the watchlist's volume column (a patch).
+# Every Bokeh message the page receives is noted when it sets a component's rows (the watchlist's texts).
 CAPTURE_WEBSOCKET = """(() => {
     const Native = window.WebSocket;
     const frames = (window.__oss20Frames = []);
@@ -70,7 +75,7 @@ CAPTURE_WEBSOCKET = """(() => {
         constructor(...args) {
             super(...args);
             this.addEventListener('message', (event) => {
-                if (typeof event.data === 'string' && event.data.includes('"volume"')) {
+                if (typeof event.data === 'string' && event.data.includes('"rows"')) {
                     frames.push([performance.timeOrigin + performance.now(), event.data]);
                 }
             });
@@ -78,20 +83,20 @@ CAPTURE_WEBSOCKET = """(() => {
     };
 })();"""
 
-# The watchlist is the Tabulator (inside shadow roots) with a row for the symbol; Tabulator may
-# redraw its cells, so the whole table is observed and the symbol's row is read again on each change.
+# The watchlist is the table (inside shadow roots) with a row for the symbol; the whole table is
+# observed and the symbol's row is read again on each change.
 WATCH_VOLUME = """(symbol) => {
     const tables = [];
     const walk = (root) => {
-        root.querySelectorAll('.tabulator').forEach((t) => tables.push(t));
+        root.querySelectorAll('table').forEach((t) => tables.push(t));
         root.querySelectorAll('*').forEach((el) => el.shadowRoot && walk(el.shadowRoot));
     };
     walk(document);
     const volumeOf = (table) => {
-        for (const row of table.querySelectorAll('.tabulator-row')) {
-            const name = row.querySelector('[tabulator-field="symbol"]');
+        for (const row of table.querySelectorAll('tr')) {
+            const name = row.querySelector('[data-field="symbol"]');
             if (name && name.textContent.trim() === symbol) {
-                const cell = row.querySelector('[tabulator-field="volume"]');
+                const cell = row.querySelector('[data-field="volume"]');
                 return cell ? cell.textContent.trim() : null;
             }
         }
@@ -212,6 +217,15 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
+def thread_seconds(pid: int, tid: int) -> float:
+    """User + system CPU seconds of thread ``tid`` of process ``pid`` (0 once it is gone)."""
+    with contextlib.suppress(psutil.Error):
+        for thread in psutil.Process(pid).threads():
+            if thread.id == tid:
+                return thread.user_time + thread.system_time
+    return 0.0
+
+
 def server_pid(port: int) -> int:
     """This process's child serving on ``port`` (``oss20 serve`` execs ``python -m app.server PORT``)."""
     for child in psutil.Process().children():
@@ -250,7 +264,7 @@ def open_session(browser: Browser, base: str) -> Page:
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.add_init_script(CAPTURE_WEBSOCKET)
     page.goto(base + "/market")
-    page.locator('.tabulator-cell[tabulator-field="volume"]').first.wait_for(timeout=60_000)
+    page.locator('.oss20-watchlist td[data-field="volume"]').first.wait_for(timeout=60_000)
     deadline = time.monotonic() + 60
     while not page.evaluate(WATCH_VOLUME, SYMBOL):
         if time.monotonic() > deadline:
@@ -263,35 +277,25 @@ def open_session(browser: Browser, base: str) -> Page:
     return page
 
 
-def patched_volume(message: str, row: int) -> int | None:
-    """The volume a Bokeh message patches into the watchlist's row ``row`` (None if it does not)."""
+def sent_volume(message: str, row: int) -> int | None:
+    """The volume a Bokeh message sets in the watchlist's row ``row`` (None if it sets no rows)."""
     found: list[int] = []
 
     def visit(node: Any) -> None:
         if isinstance(node, dict):
+            rows = node.get("new")
+            if node.get("attr") == "rows" and isinstance(rows, list) and len(rows) > row:
+                with contextlib.suppress(TypeError, ValueError, IndexError):
+                    found.append(int(str(rows[row][VOLUME_AT]).replace(",", "")))
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
-            if len(node) == 2 and node[0] == "volume" and isinstance(node[1], list):
-                for index, values in node[1]:
-                    found.extend(_at(index, values, row))
             for value in node:
                 visit(value)
 
     with contextlib.suppress(ValueError):
         visit(json.loads(message))
     return found[-1] if found else None
-
-
-def _at(index: Any, values: Any, row: int) -> list[int]:
-    """The value a patch entry gives ``row``: a single cell (row, value) or a slice of a column."""
-    if isinstance(index, int):
-        return [int(values)] if index == row else []
-    if isinstance(index, dict) and index.get("type") == "slice" and isinstance(values, list):
-        start, step = index.get("start") or 0, index.get("step") or 1
-        at, off = divmod(row - start, step)
-        return [int(values[at])] if off == 0 and 0 <= at < len(values) else []
-    return []
 
 
 def quantiles(values_ms: list[float]) -> dict[str, float]:
@@ -304,7 +308,8 @@ def quantiles(values_ms: list[float]) -> dict[str, float]:
 
 
 class Meter:
-    """CPU of the server tree, of the browser (Playwright's driver and Chromium), of this process
+    """CPU of the server tree and of its event loop (the main thread, where sessions' callbacks,
+    serialisation and sends run), of the browser (Playwright's driver and Chromium), of this process
     (simulator, proxy) and of the whole machine over one window."""
 
     def __init__(self, server: int) -> None:
@@ -318,6 +323,7 @@ class Meter:
         return {
             "wall": time.monotonic(),
             "server": cpu_seconds(server_tree),
+            "server_loop": thread_seconds(self.server, self.server),
             "browser": cpu_seconds(others),
             "bench": cpu_seconds([self.me]),
             "machine": busy.user + busy.system + busy.nice + busy.irq + busy.softirq,
@@ -329,7 +335,10 @@ class Meter:
         time.sleep(seconds)
         end = self.read()
         wall = end["wall"] - start["wall"]
-        share = {f"{k}_cpu_pct": 100 * (end[k] - start[k]) / wall for k in ("server", "browser", "bench")}
+        share = {
+            f"{k}_cpu_pct": 100 * (end[k] - start[k]) / wall
+            for k in ("server", "server_loop", "browser", "bench")
+        }
         share["machine_cpu_pct"] = 100 * (end["machine"] - start["machine"]) / wall
         share["others_cpu_pct"] = share["machine_cpu_pct"] - sum(
             share[f"{k}_cpu_pct"] for k in ("server", "browser", "bench")
@@ -350,7 +359,7 @@ def measure(pages: list[Page], tap: Level1Tap, meter: Meter, base: str, seconds:
     for page, (offset, _) in zip(pages, offsets, strict=True):
         arrived: dict[int, float] = {}
         for at, message in page.evaluate("window.__oss20Frames"):
-            volume = patched_volume(message, row)
+            volume = sent_volume(message, row)
             if volume is not None:
                 arrived.setdefault(volume, at / 1e3 - offset)
         for render in page.evaluate("window.__oss20Renders"):
@@ -432,22 +441,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for page in pages:
                 page.context.close()
             browser.close()
-            time.sleep(args.settle)
+            time.sleep(args.drain)
             print(f"baseline again, no session, {args.baseline_seconds:.0f} s ...", flush=True)
             baselines.append(meter.window(args.baseline_seconds))
     finally:
         tap.stop()
         simulator.stop()
     idle = float(np.mean([b["server_cpu_pct"] for b in baselines]))
+    idle_loop = float(np.mean([b["server_loop_cpu_pct"] for b in baselines]))
     for window in windows:
-        window["cpu"]["server_pct_per_session"] = (window["cpu"]["server_cpu_pct"] - idle) / window[
-            "sessions"
-        ]
-        window["cpu"]["browser_pct_per_session"] = window["cpu"]["browser_cpu_pct"] / window["sessions"]
+        cpu, n = window["cpu"], window["sessions"]
+        cpu["server_pct_per_session"] = (cpu["server_cpu_pct"] - idle) / n
+        cpu["server_loop_pct_per_session"] = (cpu["server_loop_cpu_pct"] - idle_loop) / n
+        cpu["browser_pct_per_session"] = cpu["browser_cpu_pct"] / n
     return {
         "windows": windows,
         "baselines": baselines,
         "server_idle_cpu_pct": idle,
+        "server_loop_idle_cpu_pct": idle_loop,
         "trades_seen": len(tap.passed),
         "chromium": chromium,
         "fields": list(tap.fields),
@@ -462,7 +473,8 @@ def print_window(w: dict[str, Any], baseline: dict[str, Any]) -> None:
         f"tick -> DOM p50 {_ms(d, 'p50_ms')} p99 {_ms(d, 'p99_ms')} max {_ms(d, 'max_ms')} ms; "
         f"tick -> websocket p50 {_ms(s, 'p50_ms')} p99 {_ms(s, 'p99_ms')} ms; "
         f"/health {w['server_health_latency_ms']}; server CPU {c['server_cpu_pct']:.0f}% "
-        f"(no session {baseline['server_cpu_pct']:.0f}%), browser {c['browser_cpu_pct']:.0f}%, "
+        f"(no session {baseline['server_cpu_pct']:.0f}%), its event loop {c['server_loop_cpu_pct']:.1f}% "
+        f"(no session {baseline['server_loop_cpu_pct']:.1f}%), browser {c['browser_cpu_pct']:.0f}%, "
         f"others {c['others_cpu_pct']:.0f}%, load {c['load_average'][0]:.2f}",
         flush=True,
     )
@@ -480,15 +492,16 @@ def readme_table(results: dict[str, Any]) -> list[str]:
         f"{SYMBOL} in the {len(WATCHLIST)}-symbol demo watchlist, simulator at speed {results['speed']:g} "
         f"(from 09:30), {results['seconds']:.0f} s per window; server timers: board fold as ticks come "
         f"(at most every {t['fold_gap_s'] * 1e3:.0f} ms), quotes fold every "
-        f"{t['quotes_every_s'] * 1e3:.0f} ms, watchlist refresh every {t['watchlist_period_ms']} ms; "
+        f"{t['quotes_every_s'] * 1e3:.0f} ms, each fold pushed to the watchlist of every session (the first "
+        f"after a quiet spell at once, then at most every {t['watchlist_period_ms']} ms); "
         f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"Chromium {results['chromium']}; load average {results['load_average_before'][0]:.2f} before the "
         f"run; {results['date']}.",
         "",
         "| sessions | drawn values (unmatched) | tick -> DOM p50 / p95 / p99 / max ms | of the 100 ms target "
         "(p99) | tick -> websocket p50 / p99 ms | websocket -> DOM p50 / p99 ms | server /health p50 / p99 "
-        "ms | server CPU % of a core | per session |",
-        "|---:|---:|---|---:|---|---|---|---:|---:|",
+        "ms | server CPU % of a core | per session | event loop CPU % | per session |",
+        "|---:|---:|---|---:|---|---|---|---:|---:|---:|---:|",
     ]
     for w in results["windows"]:
         d, s, b, h, c = (
@@ -504,13 +517,17 @@ def readme_table(results: dict[str, Any]) -> list[str]:
             f"{' / '.join(_ms(d, k) for k in ('p50_ms', 'p95_ms', 'p99_ms', 'max_ms'))} | "
             f"{d.get('p99_ms', np.nan) / TICK_TARGET_MS:.1f}x | "
             f"{_ms(s, 'p50_ms')} / {_ms(s, 'p99_ms')} | {_ms(b, 'p50_ms')} / {_ms(b, 'p99_ms')} | {served} | "
-            f"{c['server_cpu_pct']:.0f} | {c['server_pct_per_session']:.1f} |"
+            f"{c['server_cpu_pct']:.0f} | {c['server_pct_per_session']:.1f} | "
+            f"{c['server_loop_cpu_pct']:.1f} | {c['server_loop_pct_per_session']:.1f} |"
         )
     idle = ", ".join(f"{b['server_cpu_pct']:.0f}%" for b in results["baselines"])
+    idle_loop = ", ".join(f"{b['server_loop_cpu_pct']:.1f}%" for b in results["baselines"])
     lines += [
         "",
-        f"Server CPU with no session open: {idle} of a core (before, after; the embedded collector at "
-        f"speed {results['speed']:g}); per session = (with n sessions - mean of those) / n.",
+        f"Server CPU with no session open: {idle} of a core, its event loop {idle_loop} (before, after; "
+        f"the embedded collector at speed {results['speed']:g}); per session = (with n sessions - mean "
+        "of those) / n. The event loop's figure leaves out the collector's threads, whose CPU follows "
+        "the market and the machine's load rather than the sessions.",
         "",
         "| sessions | tick -> next frame p50 / p99 ms | browser CPU % of a core (Chromium, Playwright) | "
         "other processes' CPU % | load average (1, 5, 15 min) |",
@@ -531,6 +548,13 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=float, default=20.0, help="each no-session window")
     ap.add_argument("--warmup", type=float, default=30.0, help="seconds of streaming before the first window")
     ap.add_argument("--settle", type=float, default=10.0, help="seconds after opening pages before measuring")
+    ap.add_argument(
+        "--drain",
+        type=float,
+        default=40.0,
+        help="seconds after closing the pages before the last no-session window (Bokeh drops a closed "
+        "page's session 15-32 s after its websocket closed)",
+    )
     ap.add_argument("--speed", type=float, default=5.0, help="simulated seconds per wall second")
     ap.add_argument("--sessions", type=lambda s: [int(n) for n in s.split(",")], default=[1, 10])
     ap.add_argument("--max-load", type=float, default=1.5, help="wait for a load average below this")

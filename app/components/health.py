@@ -44,7 +44,7 @@ class SystemHealth(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         runtime = self._runtime
-        frame = runtime.board.frame()
+        frame = runtime.frame()
         p50, p99 = runtime.board.latency_ms()
         for number, value in zip(
             self._live.values(), (float(frame["ticks_per_s"].sum()), p50, p99), strict=True

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 def cells(page: Page, column: str) -> list[str]:
-    """The text of one column of the watchlist, row by row (Tabulator draws inside shadow DOM)."""
-    return page.locator(f'.tabulator-cell[tabulator-field="{column}"]').all_inner_texts()
+    """The text of one column of the watchlist, row by row (its table is drawn inside shadow DOM)."""
+    return page.locator(f'.oss20-watchlist td[data-field="{column}"]').all_inner_texts()
 
 
 def indicator(page: Page, title: str, timeout: float = 60.0) -> str:
@@ -37,7 +37,7 @@ def indicator(page: Page, title: str, timeout: float = 60.0) -> str:
 def test_the_watchlist_loads_and_its_prices_move(served: str, browser: Browser, artifacts: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(served + "/")  # the index is the market page
-    page.locator('.tabulator-cell[tabulator-field="symbol"]').first.wait_for(timeout=30_000)
+    page.locator('.oss20-watchlist td[data-field="symbol"]').first.wait_for(timeout=30_000)
     assert cells(page, "symbol") == list(DEMO_WATCHLIST)
     deadline = time.monotonic() + 30
     while not all(cells(page, "last")) or "NaN" in " ".join(cells(page, "last")):
