@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from prometheus_client import Counter
 
 from oss20 import calendar
 from oss20.bar_engine.builders import bar_records
@@ -241,7 +242,7 @@ class Collector:
         self._asked_volume: dict[str, int] = {}  # reported volume a refill was last asked for
         self._latest_at = 0.0
         self._publish_failures = 0
-        self._reconnects = 0
+        self._counted: dict[Counter, int] = {}  # what each cumulative count had reached at the last report
         self._outages = 0  # Level 1 stream outages the watchdog has taken into account
         self._mark: tuple[float, dict[str, int]] = (0.0, {})  # last live trade per symbol at healthy stats
         self._spell_since: dict[str, int] = {}  # last live trade per symbol before the sick spell
@@ -668,9 +669,17 @@ class Collector:
         )
         self.metrics.publish_failures.inc(max(0, failures - self._publish_failures))
         self._publish_failures = failures
-        reconnects = self.stream.stats.reconnects
-        self.metrics.reconnects.inc(max(0, reconnects - self._reconnects))
-        self._reconnects = reconnects
+        totals = {
+            self.metrics.reconnects: self.stream.stats.reconnects,
+            self.metrics.server_disconnects: self.stream.stats.server_disconnects,
+            self.metrics.rewatches: self.stream.stats.rewatches,
+            self.metrics.feed_sick: self.counts.feed_sick,
+            self.metrics.feed_recovered: self.counts.feed_recovered,
+            self.metrics.symbol_stalls: self.counts.symbol_stalls,
+        }
+        for counter, total in totals.items():
+            counter.inc(max(0, total - self._counted.get(counter, 0)))
+            self._counted[counter] = total
 
     async def _finish(self) -> None:
         """Give history fills a little time, store everything held, checkpoint, close, report."""

@@ -58,6 +58,23 @@ class CollectorMetrics(Metrics):
             "oss20_feed_reconnects", "Level 1 reconnects after a drop or stall.", registry=r
         )
         self.history_fills = Counter("oss20_history_fills", "History requests for missed ticks.", registry=r)
+        self.feed_sick = Counter(
+            "oss20_feed_sick",
+            "Spells of IQConnect's link to DTN lost (Not Connected, a reconnect).",
+            registry=r,
+        )
+        self.feed_recovered = Counter(
+            "oss20_feed_recovered",
+            "Sick spells over: every symbol re-watched and its silence filled.",
+            registry=r,
+        )
+        self.symbol_stalls = Counter(
+            "oss20_symbol_stalls", "Symbols re-watched after a silence far past their usual gap.", registry=r
+        )
+        self.server_disconnects = Counter(
+            "oss20_feed_server_disconnects", "S,SERVER DISCONNECTED lines seen on a live stream.", registry=r
+        )
+        self.rewatches = Counter("oss20_feed_rewatches", "Symbols watched again (r then w).", registry=r)
         self.batch_latency = Histogram(
             "oss20_batch_latency_seconds",
             "From a feed batch read off the socket (parse included) to its ticks journaled and published.",

@@ -74,6 +74,10 @@ def test_a_feed_that_loses_its_server_is_rewatched_and_filled_once_back(
     assert stream.stalls == 0 and stream.reconnects == 0, "the Level 1 socket was never given up"
     assert counts.history >= sim.trades_lost, "history brought back at least what the live stream lost"
     assert collector.admin.stats.states > 0, "the admin port was read"
+    exported = collector.metrics.value
+    assert exported("oss20_feed_sick_total") == counts.feed_sick
+    assert exported("oss20_feed_recovered_total") == counts.feed_recovered
+    assert exported("oss20_feed_server_disconnects_total") == stream.server_disconnects
 
 
 def test_a_silent_symbol_is_rewatched_alone_and_its_silence_filled(market: Market, tmp_path: Path) -> None:
@@ -90,3 +94,6 @@ def test_a_silent_symbol_is_rewatched_alone_and_its_silence_filled(market: Marke
     assert stream.stalls == 0 and stream.reconnects == 0, "the stream as a whole never stalled"
     assert counts.feed_sick == 0
     assert counts.history >= sim.trades_lost
+    exported = collector.metrics.value
+    assert exported("oss20_symbol_stalls_total") == counts.symbol_stalls
+    assert exported("oss20_feed_rewatches_total") == stream.rewatches
