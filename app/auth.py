@@ -1,8 +1,10 @@
 """Who is looking: login against the catalog's users (salted password hashes) and their roles.
 
 Served with users in the catalog, every page needs a login (Panel's basic-auth pages, checked against
-the catalog rather than a plain-text file); the role comes from the catalog on each session. Served
-with no users, and inside Jupyter, nobody logs in and everybody is a viewer: read-only.
+the catalog rather than a plain-text file); the role comes from the catalog on each session. With an
+OAuth provider (``OSS20_OAUTH_PROVIDER``) the provider says who is looking and the catalog still says
+their role: a user it does not know is a viewer. Served with no users, and inside Jupyter, nobody
+logs in and everybody is a viewer: read-only.
 """
 
 from __future__ import annotations
