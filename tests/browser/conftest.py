@@ -56,11 +56,11 @@ def answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, log: Path, **env: str) -> Iterator[str]:
-    """``oss20 serve`` on a free port over ``data_dir`` (embedded simulator and collector on free
-    ports, at 30 simulated seconds a second; ``env`` adds or overrides variables) until the block
-    ends; yields the base URL once the server answers."""
-    port = free_port()
+def serving(data_dir: Path, log: Path, port: int | None = None, **env: str) -> Iterator[str]:
+    """``oss20 serve`` on ``port`` (default a free one) over ``data_dir`` (embedded simulator and
+    collector on free ports, at 30 simulated seconds a second; ``env`` adds or overrides variables)
+    until the block ends; yields the base URL once the server answers."""
+    port = port or free_port()
     environ = {
         **os.environ,
         "OSS20_DATA_DIR": str(data_dir),

@@ -27,7 +27,6 @@ import pytest
 from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser import conftest
 from tests.browser.conftest import ROOT, free_port, serving
 
 pytestmark = pytest.mark.browser
@@ -153,10 +152,8 @@ def served(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "OSS20_OAUTH_REDIRECT_URI": f"http://127.0.0.1:{port}/login",
         "OSS20_OAUTH_EXTRA_PARAMS": json.dumps({**params, "USER_URL": f"{provider.url}/user"}),
     }
-    with pytest.MonkeyPatch.context() as patch:  # serving() picks its port: make it the one named above
-        patch.setattr(conftest, "free_port", lambda: port)
-        with serving(data, data / "panel.log", **oauth) as base:
-            yield base
+    with serving(data, data / "panel.log", port, **oauth) as base:
+        yield base
 
 
 def sign_in(browser: Browser, base: str, hops: list[str] | None = None) -> tuple[BrowserContext, Page]:
