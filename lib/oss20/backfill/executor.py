@@ -121,9 +121,10 @@ async def run_chunks(
 
 def store_ticks(ticks: pd.DataFrame, store: TickStore) -> tuple[int, int]:
     """Pass history's ``ticks`` through tier 1, merge the clean ones on the tick identity and quarantine
-    the rejects: (ticks newly stored, ticks quarantined)."""
+    the rejects: (ticks newly stored, ticks quarantined). The clean ticks go to the store as tier 1's
+    columns (no frame between them)."""
     result = check_ticks(ticks, Tier1State())
-    clean = result.clean.frame()
+    clean = result.clean
     stored = store.merge(clean) if len(clean) else 0
     if len(result.rejected):
         store.put_quarantine(result.rejected)
@@ -146,7 +147,9 @@ async def _fill(
         try:
             async with requests:
                 ticks = await history.ticks(chunk.symbol, chunk.start, request_end(chunk.end))
-            ticks = ticks[ticks["timestamp"] <= chunk.end]
+            inside = (ticks["timestamp"] <= chunk.end).to_numpy()
+            if not inside.all():  # history answers whole seconds: drop what lies past the chunk
+                ticks = ticks[inside]
         except (IQFeedError, OSError, TimeoutError, EOFError) as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("backfill chunk failed task=%s symbol=%s error=%s", task_id, chunk.symbol, error)

@@ -3,6 +3,12 @@
 A symbol-day is the unit of storage: live flushes, journal replays and backfills all go
 through ``TickStore.merge``, which stores each (market center, TickID) of a day at most once,
 so any of them can be repeated without storing a tick twice.
+
+The merge works on columns (``TickArrays``): the identities of a day this process has stored or
+read are kept in a numba hash set (``IdentitySet``), so a batch is deduplicated in one compiled
+pass, and the frame ArcticDB writes is built once from the new rows. A symbol-day nothing is
+stored for yet is a plain ``write``; later ticks are an ``append`` (or an ``update`` of the window
+when they reach back before the last stored tick).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import arcticdb as adb
 import numpy as np
@@ -29,11 +36,15 @@ from oss20.schema import (
     TZ,
     conform,
     empty_frame,
+    identity,
     symbol_days,
     tick_identity,
+    timestamps,
 )
 from oss20.storage import keys
 from oss20.symbols import validate_symbol
+from oss20.tick_arrays import TickArrays
+from oss20.validation.identity_set import IdentitySet
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +77,11 @@ def library(uri: str, name: str) -> Library:
 
 @dataclass
 class _Known:
-    """What this process knows a stored symbol-day holds: its version, identities and last time."""
+    """What this process knows a stored symbol-day holds: its version, identities and last time (ns)."""
 
     version: int
-    ids: set[int]
-    last: pd.Timestamp
+    ids: IdentitySet
+    last: int
     appends: int = 0
 
 
@@ -89,44 +100,63 @@ class TickStore:
     def key(self, symbol: str, day: dt.date | str) -> str:
         return keys.key(keys.TICKS, symbol, day, asset_class=self.asset_class)
 
-    def merge(self, ticks: pd.DataFrame) -> int:
+    def merge(self, ticks: pd.DataFrame | TickArrays) -> int:
         """Store the ticks not stored yet, per symbol-day; return how many were new.
 
-        Ticks may belong to several symbols and days and arrive in any order. Identity is
-        (symbol, trading day, market center, TickID); a tick already stored is skipped.
-        """
-        if ticks.empty:
-            return 0
-        frame = conform(ticks, TICK_COLUMNS)
-        with self._lock:
-            return sum(self._merge_day(symbol, day, part) for symbol, day, part in symbol_days(frame))
+        ``ticks`` is a ``TICK_COLUMNS`` frame or its columns (``TickArrays``, as tier 1 hands
+        them on). Ticks may belong to several symbols and days and arrive in any order. Identity
+        is (symbol, trading day, market center, TickID); a tick already stored is skipped.
 
-    def _merge_day(self, symbol: str, day: dt.date, part: pd.DataFrame) -> int:
+        >>> import tempfile, oss20.market as m
+        >>> store = TickStore(f"lmdb://{tempfile.mkdtemp()}")
+        >>> day = m.Market(seed=1).ticks("AAPL", "2025-01-02").head(1000)
+        >>> store.merge(day.head(600)), store.merge(day), store.merge(day)
+        (600, 400, 0)
+        """
+        if len(ticks) == 0:
+            return 0
+        arrays = ticks if isinstance(ticks, TickArrays) else TickArrays.from_frame(ticks)
+        groups = arrays.by_symbol_day()
+        with self._lock:
+            if len(groups) == 1:
+                return self._merge_day(groups[0][0], groups[0][1], arrays)
+            return sum(self._merge_day(symbol, day, arrays.take(rows)) for symbol, day, rows in groups)
+
+    def _merge_day(self, symbol: str, day: dt.date, part: TickArrays) -> int:
         key = self.key(symbol, day)
         self._forget_before(day)
         known = self._state(key)
-        ids = tick_identity(part)
-        fresh = ~pd.Index(ids).duplicated(keep="first")
-        if known is not None:
-            seen = known.ids
-            fresh &= np.fromiter((i not in seen for i in ids.tolist()), bool, len(ids))
-        if not fresh.any():
-            return 0
-        new = _to_disk(part.loc[fresh])
-        if known is None:
-            item = self.ticks.write(key, new, prune_previous_versions=True)
-            self._known[key] = _Known(item.version, set(ids[fresh].tolist()), new.index[-1])
-            return len(new)
-        if new.index[0] >= known.last:
-            item = self.ticks.append(key, new, prune_previous_versions=True)
-        else:
-            window = (new.index[0], new.index[-1])
-            held = self.ticks.read(key, date_range=window).data
-            merged = pd.concat([held, new]).sort_index(kind="stable")
-            item = self.ticks.update(key, merged, date_range=window, prune_previous_versions=True)
+        ids = identity(part["market_center"], part["tick_id"])
+        if len(ids) and int(ids.min()) < 0:
+            raise ValueError(
+                f"{key}: ticks with a negative market center or TickID cannot be merged "
+                f"(e.g. identity {int(ids.min())}); tier 1 quarantines them"
+            )
+        seen = IdentitySet(2 * len(ids)) if known is None else known.ids
+        try:
+            repeat = seen.add(ids)  # repeats within the batch count too: the first one is kept
+            if repeat.all():
+                return 0
+            new = _disk_frame(part, np.flatnonzero(~repeat) if repeat.any() else None)
+            stamps = cast(pd.DatetimeIndex, new.index).asi8
+            first, last = int(stamps[0]), int(stamps[-1])
+            if known is None:
+                item = self.ticks.write(key, new, prune_previous_versions=True)
+                self._known[key] = _Known(item.version, seen, last)
+                return len(new)
+            if first >= known.last:
+                item = self.ticks.append(key, new, prune_previous_versions=True)
+            else:
+                window = (new.index[0], new.index[-1])
+                held = self.ticks.read(key, date_range=window).data
+                merged = pd.concat([held, new]).sort_index(kind="stable")
+                item = self.ticks.update(key, merged, date_range=window, prune_previous_versions=True)
+        except BaseException:
+            # the identities were added before the write: forget the day, so the next merge reads it
+            self._known.pop(key, None)
+            raise
         known.version = item.version
-        known.ids.update(ids[fresh].tolist())
-        known.last = max(known.last, new.index[-1])
+        known.last = max(known.last, last)
         known.appends += 1
         if known.appends >= COMPACT_EVERY:
             self._compact(key, known)
@@ -150,8 +180,10 @@ class TickStore:
         known = self._known.get(key)
         if known is None or known.version != version:
             held = self.ticks.read(key, columns=["market_center", "tick_id"]).data
-            last = held.index[-1] if len(held) else pd.Timestamp.min.tz_localize(TZ)
-            known = _Known(version, set(tick_identity(held).tolist()), last)
+            ids = IdentitySet(2 * len(held))
+            ids.add(tick_identity(held))
+            last = int(held.index.asi8[-1]) if len(held) else np.iinfo(np.int64).min
+            known = _Known(version, ids, last)
             self._known[key] = known
         return known
 
@@ -283,6 +315,19 @@ def _to_disk(part: pd.DataFrame) -> pd.DataFrame:
     """Timestamp as the index, no symbol column, rows in time order (stable: feed order kept)."""
     out = part.loc[:, ["timestamp", *STORED_COLUMNS]].set_index("timestamp")
     return out.sort_index(kind="stable")
+
+
+def _disk_frame(ticks: TickArrays, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """``_to_disk`` of the ticks at ``rows`` (all when None), built once from the columns: one
+    gather per column (none when every row is kept in time order already), no intermediate frames."""
+    stamps = ticks["timestamp"] if rows is None else ticks["timestamp"][rows]
+    if len(stamps) > 1 and bool((stamps[1:] < stamps[:-1]).any()):
+        order = np.argsort(stamps, kind="stable")
+        rows = order if rows is None else rows[order]
+        stamps = stamps[order]
+    index = timestamps(stamps).rename("timestamp")
+    data = {name: ticks[name] if rows is None else ticks[name][rows] for name in STORED_COLUMNS}
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def _rows(part: pd.DataFrame) -> pd.DataFrame:

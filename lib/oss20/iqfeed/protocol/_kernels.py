@@ -658,7 +658,7 @@ def _looks_like_date(buf, p: int, q: int) -> bool:
     return q - p >= 10 and buf[p + 4] == 45 and buf[p + 7] == 45 and _digits(buf, p, 4) >= 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scan_history(
     buf,
     end,
