@@ -28,7 +28,7 @@ from oss20.config import Settings
 from oss20.health import ServiceStatus, probe_services
 from oss20.iqfeed.client import Endpoint
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
-from oss20.live import LiveBoard
+from oss20.live_board import LiveBoard
 from oss20.live_series import LiveSeries
 from oss20.schema import TZINFO
 from oss20.storage.cache import Cache, open_cache

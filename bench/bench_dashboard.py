@@ -54,7 +54,7 @@ import app.runtime
 from app.components.watchlist import Watchlist
 from oss20.iqfeed import protocol
 from oss20.iqfeed.simulator import Simulator, SimulatorConfig
-from oss20.live import COLUMNS
+from oss20.live_board import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the browser tests' server helper and Chromium settings, reused as they are

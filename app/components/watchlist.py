@@ -16,7 +16,7 @@ from panel.custom import JSComponent
 
 from app.runtime import Runtime
 from app.throttle import Throttle
-from oss20.live import COLUMNS
+from oss20.live_board import COLUMNS
 
 
 def _price(value: float) -> str:

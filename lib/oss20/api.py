@@ -342,6 +342,37 @@ def simulate(
     return simulator
 
 
+def live(
+    symbols: str | Sequence[str],
+    speed: float = 1.0,
+    day: dt.date | str | None = None,
+    settings: Settings | None = None,
+) -> Any:
+    """A live view of ``symbols`` for a notebook: the dashboards' watchlist (last, change, bid, ask,
+    spread, volume, ticks/s, quality) above the chosen symbol's live candles, volume and trades.
+
+    With ``OSS20_REDIS_URL`` set it follows the collector that publishes there; otherwise it runs a
+    collector of its own into the connected store, on the simulator (free ports, playing ``day``,
+    default the latest session, at ``speed`` simulated seconds per second) or, with
+    ``simulate=False`` in the settings, on IQConnect. Needs ``pn.extension("tabulator")`` first;
+    call ``.stop()`` on the view when done.
+
+    >>> view = oss20.live(["AAPL", "MSFT"], speed=60, day="2025-01-03")
+    >>> view.runtime.symbols
+    ['AAPL', 'MSFT']
+    >>> view.stop()
+    """
+    from app.components.live_view import LiveView
+    from app.runtime import Runtime
+
+    settings = settings or current()
+    if settings.simulate and not settings.redis_url:
+        ports = {"level1_port": 0, "lookup_port": 0, "admin_port": 0}
+        settings = Settings(**{**_values(settings), **ports})
+    session = calendar.to_date(day) if day is not None else None
+    return LiveView(Runtime(settings, _symbols(symbols), speed, session))
+
+
 def _bar_counts(outcome: Any) -> tuple[str, int, int, str]:
     """A bar chunk's status, bars received and stored (the same: bars replace), and error."""
     bars = outcome.minute_bars + outcome.daily_bars

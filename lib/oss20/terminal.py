@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from oss20.collection import Collector
-from oss20.live import LiveBoard
+from oss20.live_board import LiveBoard
 
 
 def render(board: LiveBoard, footer: str, now: float) -> Group:

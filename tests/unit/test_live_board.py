@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from oss20.bus import TickEvent
-from oss20.live import COLUMNS, RATE_WINDOW, LiveBoard
+from oss20.live_board import COLUMNS, RATE_WINDOW, LiveBoard
 from oss20.market import Market
 from tests.conftest import DAY
 

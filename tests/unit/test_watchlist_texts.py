@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from app.components.watchlist import texts
-from oss20.live import COLUMNS
+from oss20.live_board import COLUMNS
 from oss20.schema import TZINFO
 
 
