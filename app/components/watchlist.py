@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -17,6 +17,9 @@ from panel.custom import JSComponent
 from app.runtime import Runtime
 from app.throttle import Throttle
 from oss20.live_board import COLUMNS
+
+GRACE = 0.03
+"""Seconds past the period a held change waits for a later fold to go with (the freshest values)."""
 
 
 def _price(value: float) -> str:
@@ -115,9 +118,10 @@ class Watchlist(pn.viewable.Viewer):
     """Last, change, bid, ask, spread, volume, ticks/s and quality per symbol, from the live board.
 
     Served, the runtime's feeder tells this session of every fold and the session's event loop
-    sends the new texts: the first change after a quiet spell at once, later ones at most once per
-    ``period`` ms. In a notebook (no server session to push to) it refreshes every ``period`` ms.
-    The page rewrites only the cells whose text changed.
+    sends the new texts right after a fold: the first change after a quiet spell at once, later ones
+    with the first fold at least ``period`` ms after the last send (``GRACE`` s later without one).
+    In a notebook (no server session to push to) it refreshes every ``period`` ms. The page
+    rewrites only the cells whose text changed.
     """
 
     period = param.Integer(default=100, bounds=(50, 5000), doc="Shortest time between two refreshes, ms.")
@@ -134,33 +138,46 @@ class Watchlist(pn.viewable.Viewer):
             name="watchlist",
             css_classes=["oss20-watchlist"],
         )
-        self._throttle = Throttle(self.period / 1e3)
+        self._throttle = Throttle(self.period / 1e3, GRACE)
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
             self._doc: Document = doc
+            self._loop = asyncio.get_running_loop()
+            self._live = True
             stop = runtime.watch(self._changed)
-            doc.on_session_destroyed(lambda _: stop())
+            doc.on_session_destroyed(lambda _: self._end(stop))
         else:
             pn.state.add_periodic_callback(self._refresh, period=self.period, start=True)
 
+    def _end(self, stop: Callable[[], None]) -> None:
+        """The session is gone: no more folds, and timers still set send nothing."""
+        stop()
+        self._live = False
+
     def _changed(self) -> None:
-        """On the feeder thread, after a fold: have the session's loop refresh, now or when the throttle
-        allows (nothing when a refresh is already due)."""
+        """On the feeder thread, after a fold: have the server's loop send, now or when the throttle
+        says (nothing when a send already due will carry this fold)."""
         due = self._throttle.change(time.monotonic())
         if due is not None:
-            self._doc.add_next_tick_callback(functools.partial(self._refresh_at, due))
+            self._loop.call_soon_threadsafe(self._send_at, due)
 
-    def _refresh_at(self, due: float) -> None:
-        """On the session's loop: refresh now if ``due`` (monotonic s) has come, else at that time."""
-        wait_ms = round(1e3 * (due - time.monotonic()))
-        if wait_ms > 0:
-            self._doc.add_timeout_callback(self._refresh, wait_ms)
+    def _send_at(self, due: float) -> None:
+        """On the loop: send now if ``due`` (monotonic s) has come, else set a plain timer for it (no
+        document lock taken until a send is really due)."""
+        wait = due - time.monotonic()
+        if wait > 0:
+            self._loop.call_later(wait, self._send)
         else:
-            self._refresh()
+            self._send()
+
+    def _send(self) -> None:
+        """Refresh the session if a send is still due (a timer's may have gone sooner, with a later
+        fold), through its document so that the document is locked."""
+        if self._live and self._throttle.take(time.monotonic()):
+            self._doc.add_next_tick_callback(self._refresh)
 
     def _refresh(self) -> None:
         """Send the rows' texts if the board changed since the last refresh and they differ."""
-        self._throttle.sent(time.monotonic())
         frame = self._runtime.frame()
         if frame is self._shown:
             return
