@@ -50,6 +50,7 @@ import psutil
 from _common import machine, now_utc, write_results
 from playwright.sync_api import Browser, Page, sync_playwright
 
+import app.components.watchlist
 import app.runtime
 from app.components.watchlist import Watchlist
 from oss20.iqfeed import protocol
@@ -493,7 +494,8 @@ def readme_table(results: dict[str, Any]) -> list[str]:
         f"(from 09:30), {results['seconds']:.0f} s per window; server timers: board fold as ticks come "
         f"(at most every {t['fold_gap_s'] * 1e3:.0f} ms), quotes fold every "
         f"{t['quotes_every_s'] * 1e3:.0f} ms, each fold pushed to the watchlist of every session (the first "
-        f"after a quiet spell at once, then at most every {t['watchlist_period_ms']} ms); "
+        f"after a quiet spell at once, then the first fold {t['watchlist_period_ms']} ms or more after the "
+        f"last send, or {t['watchlist_grace_s'] * 1e3:.0f} ms later without one); "
         f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, "
         f"Chromium {results['chromium']}; load average {results['load_average_before'][0]:.2f} before the "
         f"run; {results['date']}.",
@@ -578,6 +580,7 @@ def main() -> None:
             "fold_gap_s": app.runtime.FOLD_GAP,
             "quotes_every_s": app.runtime.QUOTES_EVERY,
             "watchlist_period_ms": Watchlist.param.period.default,
+            "watchlist_grace_s": app.components.watchlist.GRACE,
         },
         **run(args),
     }
