@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, Page
 
 from oss20.config import Settings
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import open_catalog
 from tests.browser.conftest import column, rows, serving
+from tests.frames import canonical
 
 pytestmark = pytest.mark.browser
 SYMBOLS = ("KO", "XOM")
@@ -40,7 +40,6 @@ CUTS = [
 FAILED = CUTS[2]
 """The cut a backfill elsewhere failed to fill: recorded as a failed chunk, for the Retry button."""
 USERS = {"tess": ("trader-secret", "trader"), "val": ("viewer-secret", "viewer")}
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
 MARKET = Market(seed=7)
 """The simulator's own market (``SimulatorConfig``'s seed and activity): its ticks are the truth."""
 
@@ -107,10 +106,6 @@ def expected_gaps() -> set[tuple[str, ...]]:
 def truth() -> pd.DataFrame:
     frames = [MARKET.ticks(s, d) for s in SYMBOLS for d in SESSIONS]
     return canonical(pd.concat(frames, ignore_index=True))
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 def wait_for(page: Page, condition: Callable[[], bool], what: str, seconds: float = 60) -> None:

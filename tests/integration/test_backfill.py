@@ -17,19 +17,14 @@ from oss20.backfill.run import plan_backfill, run_backfill
 from oss20.config import Settings
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import open_catalog
+from tests.frames import canonical
 from tests.integration.test_gaps import FIRST, LAST, NOW, SESSIONS, settings_for, store_with_cuts
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
 SYMBOLS = ["AAPL", "KO"]
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 def cut_store(sim: Simulator, market: Market, root: Path) -> tuple[Settings, pd.DataFrame]:

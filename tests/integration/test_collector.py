@@ -23,19 +23,14 @@ from oss20.config import Settings
 from oss20.iqfeed.faults import FaultPlan
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.catalog import open_catalog
 from oss20.storage.journal import Journal
 from tests.conftest import DAY, endpoint, simulator
+from tests.frames import canonical
 from tests.servers import Proxy, RedisServer, postgres_schema
 
 pytestmark = pytest.mark.integration
 SYMBOLS = ("AAPL", "MSFT", "KO")
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 def ground_truth(market: Market, symbols: tuple[str, ...] = SYMBOLS) -> pd.DataFrame:

@@ -17,18 +17,13 @@ import pytest
 
 from oss20.iqfeed.faults import FaultPlan
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from tests.conftest import DAY, simulator
+from tests.frames import ORDER, canonical
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 OSS20 = Path(sys.executable).with_name("oss20")
 SYMBOLS = ("AAPL", "MSFT", "KO", "SPY")
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 @pytest.fixture

@@ -20,17 +20,16 @@ import pytest
 from jobs import eod_backfill, run_job
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import open_catalog
 from oss20.storage.journal import Journal
+from tests.frames import canonical
 from tests.integration.test_gaps import NOW, SESSIONS, settings_for, store_with_cuts
 from tests.servers import postgres_schema, wait_for
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
 SYMBOLS = ["AAPL", "KO"]
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
 HOLD = """
 import sys
 from oss20.storage.catalog import open_catalog
@@ -47,10 +46,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         with postgres_schema() as schema_url:
             yield schema_url
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 def oss20(data_dir: Path, *args: str, catalog: str | None = None) -> subprocess.CompletedProcess[str]:

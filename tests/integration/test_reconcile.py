@@ -20,16 +20,15 @@ import pytest
 from oss20.config import Settings
 from oss20.iqfeed.simulator import Simulator
 from oss20.market import Market
-from oss20.schema import TICK_COLUMNS
 from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import ReconciliationRecord, open_catalog
 from tests.conftest import DAY
+from tests.frames import canonical
 from tests.servers import postgres_schema
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
 SYMBOLS = ["AAPL", "KO"]
-ORDER = ["symbol", "timestamp", "market_center", "tick_id"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,10 +38,6 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         with postgres_schema() as schema_url:
             yield schema_url
-
-
-def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)[list(TICK_COLUMNS)]
 
 
 def left_out(truth: pd.DataFrame, symbol: str) -> np.ndarray:
