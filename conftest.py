@@ -4,12 +4,23 @@ them), and give the verbs' docstring examples a store to run on."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from _pytest.doctest import DoctestItem
+from _pytest.doctest import DoctestItem, DoctestModule
 
 from oss20.config import Settings
 from oss20.connection import current, use
+
+LIBRARY = Path(__file__).parent / "lib" / "oss20"
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The library's docstring examples are doctests (only the library's: a conftest or a test
+    module is never imported twice under another name)."""
+    if file_path.suffix == ".py" and LIBRARY in file_path.parents:
+        return DoctestModule.from_parent(parent, path=file_path)
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +44,11 @@ def test_the_admin_port_tells_a_server_disconnect_and_the_reconnect(market: Mark
             return seen, admin
 
         seen, admin = asyncio.run(run())
-        names = [info.get("name") for info in sim._clients.values()]
+        deadline = time.monotonic() + 5  # the simulator's side of the closed socket ends on its own loop
+        while "watchdog-test" in (names := [info.get("name") for info in sim._clients.values()]):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
     assert seen[0] == protocol.FeedState(True), "S,CONNECT answered"
     assert seen[1] == protocol.FeedState(True, 0), "then the stats, once a second"
     down = [s for s in seen if not s.connected]
