@@ -30,6 +30,11 @@ class BudgetGauge(pn.viewable.Viewer):
             colors=[(0.8, "#2ca02c"), (0.95, "#ffbf00"), (1, "#d62728")],
             height=220,
             width=200,
+            title_size=12,
+            custom_opts={  # the title under the value, not over it, in a sidebar-wide gauge
+                "title": {"offsetCenter": [0, "75%"]},
+                "detail": {"offsetCenter": [0, "40%"], "fontSize": 18},
+            },
         )
         self._text = pn.pane.Markdown("", name="budget")
         self._update()
