@@ -124,6 +124,7 @@ def test_a_validation_run_elsewhere_reaches_the_open_page_without_a_reload(
     failure = (symbol, day, "2", "bad_prints", "fail")
     alerts = ("symbol", "day", "tier", "check", "status")
     wait_for(page, lambda: failure in rows(page, "alerts", alerts), "its failure is an open alert", ARRIVAL)
+    assert rows(page, "alerts", alerts)[0][4] == "fail", "failures lead the open alerts, new ones too"
     wait_for(
         page,
         lambda: (

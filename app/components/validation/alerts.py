@@ -32,6 +32,7 @@ class OpenAlerts(pn.viewable.Viewer):
             disabled=True,
             sizing_mode="stretch_width",
             height=260,
+            sorters=[{"field": "status", "dir": "asc"}, {"field": "day", "dir": "desc"}],
             name="alerts",
             css_classes=["oss20-alerts"],
         )
