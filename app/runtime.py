@@ -162,15 +162,9 @@ class Runtime:
         """The settings with the IQFeed ports really in use (the embedded simulator may have picked them)."""
         if self.simulator is None:
             return self.settings
-        values = {name: getattr(self.settings, name) for name in self.settings.param if name != "name"}
         ports = self.simulator.ports
-        return Settings(
-            **{
-                **values,
-                "level1_port": ports["level1"],
-                "lookup_port": ports["lookup"],
-                "admin_port": ports["admin"],
-            }
+        return self.settings.replaced(
+            level1_port=ports["level1"], lookup_port=ports["lookup"], admin_port=ports["admin"]
         )
 
     def catalog(self) -> Catalog:

@@ -338,7 +338,7 @@ def simulate(
     simulator = Simulator(config, market=Market(seed=seed, activity=activity)).start()
     base = settings or current()
     ports = {f"{name}_port": port for name, port in simulator.ports.items()}
-    use(Settings(**{**_values(base), "iqfeed_host": config.host, **ports}))
+    use(base.replaced(iqfeed_host=config.host, **ports))
     return simulator
 
 
@@ -368,7 +368,7 @@ def live(
     settings = settings or current()
     if settings.simulate and not settings.redis_url:
         ports = {"level1_port": 0, "lookup_port": 0, "admin_port": 0}
-        settings = Settings(**{**_values(settings), **ports})
+        settings = settings.replaced(**ports)
     session = calendar.to_date(day) if day is not None else None
     return LiveView(Runtime(settings, _symbols(symbols), speed, session))
 
@@ -377,10 +377,6 @@ def _bar_counts(outcome: Any) -> tuple[str, int, int, str]:
     """A bar chunk's status, bars received and stored (the same: bars replace), and error."""
     bars = outcome.minute_bars + outcome.daily_bars
     return outcome.status, bars, bars, outcome.error
-
-
-def _values(settings: Settings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in settings.param.objects("existing") if name != "name"}
 
 
 def _now(settings: Settings, feed: bool) -> pd.Timestamp:

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import param
 
@@ -82,6 +83,18 @@ class Settings(param.Parameterized):
             else:
                 values[name] = raw
         return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting by name (what ``Settings(**...)`` takes back, e.g. on a Dask worker)."""
+        return {name: value for name, value in self.param.values().items() if name != "name"}
+
+    def replaced(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; a name that is no setting raises ValueError."""
+        values = self.as_dict()
+        unknown = sorted(set(changes) - set(values))
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}; expected some of {sorted(values)}")
+        return Settings(**{**values, **changes})
 
     @property
     def data_path(self) -> Path:

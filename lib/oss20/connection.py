@@ -58,15 +58,9 @@ def connect(data_dir: str | None = None, **settings: Any) -> Connection:
       IQFeed 127.0.0.1:5009/9100/9300
       0 symbols with ticks
     """
-    base = Settings.from_env()
-    values = {name: getattr(base, name) for name in base.param.objects("existing") if name != "name"}
-    unknown = sorted(set(settings) - set(values))
-    if unknown:
-        raise ValueError(f"unknown settings {unknown}; expected some of {sorted(values)}")
     if data_dir is not None:
-        values["data_dir"] = str(data_dir)
-    values.update(settings)
-    opened = Settings(**values)
+        settings["data_dir"] = str(data_dir)
+    opened = Settings.from_env().replaced(**settings)
     TickStore(opened.resolved_arctic_uri)
     with open_catalog(opened.resolved_catalog_url):
         pass

@@ -41,3 +41,13 @@ def test_simulate_reads_common_boolean_spellings_and_refuses_others() -> None:
     assert Settings.from_env({"OSS20_SIMULATE": "Yes"}).simulate is True
     with pytest.raises(ValueError, match="OSS20_SIMULATE='maybe' is not a boolean"):
         Settings.from_env({"OSS20_SIMULATE": "maybe"})
+
+
+def test_replaced_copies_every_setting_but_the_changed_ones_and_refuses_unknown_names() -> None:
+    base = Settings.from_env({"OSS20_DATA_DIR": "/srv/ticks", "OSS20_HISTORY_RATE": "20"})
+    moved = base.replaced(lookup_port=0, iqfeed_host="10.0.0.5")
+    assert moved.as_dict() == {**base.as_dict(), "lookup_port": 0, "iqfeed_host": "10.0.0.5"}
+    assert base.lookup_port == 9100, "the original is left as it was"
+    assert Settings(**moved.as_dict()).as_dict() == moved.as_dict()
+    with pytest.raises(ValueError, match=r"unknown settings \['lookup'\]"):
+        base.replaced(lookup=1)

@@ -99,9 +99,7 @@ def symbol_days(tasks: Sequence[Task]) -> list[list[Task]]:
 def worker_params(settings: Settings) -> dict[str, Any]:
     """``settings`` as a plain dict for ``Settings(**params)`` on a worker, with the data dir made
     absolute (a worker's working directory is not the client's)."""
-    params = {name: value for name, value in settings.param.values().items() if name != "name"}
-    params["data_dir"] = str(Path(settings.data_dir).resolve())
-    return params
+    return {**settings.as_dict(), "data_dir": str(Path(settings.data_dir).resolve())}
 
 
 def _run_group(group: list[Task], params: dict[str, Any]) -> list[ChunkOutcome]:
