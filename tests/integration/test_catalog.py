@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -41,16 +40,6 @@ RESULT_COLUMNS = ["symbol", "day", "tier", "check", "status", "metrics", "detail
 BAD_SYMBOLS = ["AAPL;DROP TABLE", "../x", "AAPL' OR '1'='1", ""]
 
 T = TypeVar("T")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A catalog URL nobody else uses: a SQLite file in a directory yet to exist, or a fresh schema."""
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'not-yet' / 'catalog.sqlite'}"
-    else:
-        with postgres_schema() as schema_url:
-            yield schema_url
 
 
 @pytest.fixture

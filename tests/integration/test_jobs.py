@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,7 @@ from oss20.storage.catalog import open_catalog
 from oss20.storage.journal import Journal
 from tests.frames import canonical
 from tests.integration.test_gaps import NOW, SESSIONS, settings_for, store_with_cuts
-from tests.servers import postgres_schema, wait_for
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
@@ -37,15 +36,6 @@ with open_catalog(sys.argv[1]) as catalog, catalog.job_lock("compact", owner="ch
     print(lock.acquired, flush=True)
     sys.stdin.readline()
 """
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'catalog.sqlite'}"
-    else:
-        with postgres_schema() as schema_url:
-            yield schema_url
 
 
 def oss20(data_dir: Path, *args: str, catalog: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,20 +23,10 @@ from oss20.storage.arctic import TickStore
 from oss20.storage.catalog import ReconciliationRecord, open_catalog
 from tests.conftest import DAY
 from tests.frames import canonical
-from tests.servers import postgres_schema
 
 pytestmark = pytest.mark.integration
 OSS20 = Path(sys.executable).with_name("oss20")
 SYMBOLS = ["AAPL", "KO"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'catalog.sqlite'}"
-    else:
-        with postgres_schema() as schema_url:
-            yield schema_url
 
 
 def left_out(truth: pd.DataFrame, symbol: str) -> np.ndarray:
