@@ -430,17 +430,7 @@ class Catalog(ABC):
         Columns: symbol, day (datetime.date), tier, check, status, metrics and details (dicts),
         run_at (UTC). Example: ``catalog.validation_results("AAPL", start=dt.date(2025, 1, 2))``
         """
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        if symbol is not None:
-            where.append("symbol = ?")
-            params.append(validate_symbol(symbol))
-        if start is not None:
-            where.append("day >= ?")
-            params.append(self._day(_date(start, "start")))
-        if end is not None:
-            where.append("day <= ?")
-            params.append(self._day(_date(end, "end")))
+        where, params = self._symbol_days(symbol, start, end)
         if tier is not None:
             where.append("tier = ?")
             params.append(operator.index(tier))
@@ -492,11 +482,10 @@ class Catalog(ABC):
                 )
         return len(rows)
 
-    def reconciliations(
-        self, symbol: str | None = None, start: dt.date | None = None, end: dt.date | None = None
-    ) -> pd.DataFrame:
-        """Reconciliation rows (``RECONCILIATION_COLUMNS``), optionally of one symbol and the days from
-        ``start`` to ``end``, oldest run first. Example: ``catalog.reconciliations("AAPL", start=day)``"""
+    def _symbol_days(
+        self, symbol: str | None, start: dt.date | None, end: dt.date | None
+    ) -> tuple[list[str], list[Any]]:
+        """WHERE conditions and their parameters for one symbol (validated) and a span of days."""
         where: list[str] = ["1 = 1"]
         params: list[Any] = []
         if symbol is not None:
@@ -508,6 +497,14 @@ class Catalog(ABC):
         if end is not None:
             where.append("day <= ?")
             params.append(self._day(_date(end, "end")))
+        return where, params
+
+    def reconciliations(
+        self, symbol: str | None = None, start: dt.date | None = None, end: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Reconciliation rows (``RECONCILIATION_COLUMNS``), optionally of one symbol and the days from
+        ``start`` to ``end``, oldest run first. Example: ``catalog.reconciliations("AAPL", start=day)``"""
+        where, params = self._symbol_days(symbol, start, end)
         with self._transaction() as session:
             rows = session.rows(
                 f"SELECT {', '.join(RECONCILIATION_COLUMNS)} FROM reconciliations "
